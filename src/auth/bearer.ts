@@ -1,0 +1,72 @@
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { SCOPES, type Scope, type Settings } from "../config";
+import type { Principal } from "./principal";
+
+/** Algorithms accepted from a JWKS; HS256 is accepted only with JWT_SECRET. Never `none`. */
+const JWKS_ALGORITHMS = ["RS256", "ES256"];
+
+/** Key sets are cached per URL for the isolate's life; jose refreshes them on unknown `kid`. */
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+function keySet(url: string) {
+  let set = keySets.get(url);
+  if (!set) {
+    set = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
+    keySets.set(url, set);
+  }
+  return set;
+}
+
+/** Why a bearer token was refused; safe to show to the caller. */
+export class TokenRefused extends Error {}
+
+export async function verifyBearer(token: string, config: Settings): Promise<Principal> {
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw new TokenRefused("The bearer token is not a JWT.");
+  }
+  const options = {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    requiredClaims: ["exp"],
+  };
+  let payload: JWTPayload;
+  try {
+    if (alg === "HS256" && config.JWT_SECRET) {
+      const key = new TextEncoder().encode(config.JWT_SECRET);
+      ({ payload } = await jwtVerify(token, key, { ...options, algorithms: ["HS256"] }));
+    } else if (alg && JWKS_ALGORITHMS.includes(alg) && config.JWT_JWKS_URL) {
+      ({ payload } = await jwtVerify(token, keySet(config.JWT_JWKS_URL), { ...options, algorithms: JWKS_ALGORITHMS }));
+    } else {
+      throw new TokenRefused(`The bearer token's algorithm (${alg ?? "none"}) is not accepted.`);
+    }
+  } catch (error) {
+    if (error instanceof TokenRefused) throw error;
+    if (error instanceof errors.JWTExpired) throw new TokenRefused("The bearer token has expired.");
+    if (error instanceof errors.JWTClaimValidationFailed) {
+      throw new TokenRefused(`The bearer token's "${error.claim}" claim is invalid: ${error.reason}.`);
+    }
+    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
+      throw new TokenRefused("The bearer token's signature does not verify.");
+    }
+    throw error;
+  }
+  const organizationId = payload[config.JWT_ORGANIZATION_CLAIM];
+  if (typeof organizationId !== "string" || organizationId === "") {
+    throw new TokenRefused(`The bearer token has no "${config.JWT_ORGANIZATION_CLAIM}" claim.`);
+  }
+  return {
+    organizationId,
+    scopes: scopesOf(payload.scope),
+    subject: typeof payload.sub === "string" ? payload.sub : "jwt",
+    scheme: "bearer",
+  };
+}
+
+/** The space-separated `scope` claim; absent means every scope. */
+function scopesOf(claim: unknown): Set<Scope> {
+  if (claim === undefined) return new Set(SCOPES);
+  const granted = typeof claim === "string" ? claim.split(" ") : [];
+  return new Set(SCOPES.filter((scope) => granted.includes(scope)));
+}

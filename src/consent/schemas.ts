@@ -1,0 +1,131 @@
+import { z } from "@hono/zod-openapi";
+
+/** Every event type a history can hold; publish accepts only the first two. */
+export const EVENT_TYPES = ["OPT_IN", "OPT_OUT", "DOUBLE_OPT_IN_REQUESTED", "DOUBLE_OPT_IN"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const META_MAX_BYTES = 32 * 1024;
+export const META_MAX_DEPTH = 10;
+
+/** Nesting depth of a JSON value: a flat object is 1. */
+function depth(value: unknown): number {
+  if (value === null || typeof value !== "object") return 0;
+  const children = Object.values(value as object);
+  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
+}
+
+export const ConsentIdentifier = z
+  .string()
+  .trim()
+  .min(1)
+  .max(320)
+  .openapi("ConsentIdentifier", {
+    description:
+      "Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are " +
+      "compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets.",
+    example: "exampleuser@epilot.cloud",
+  });
+
+export const ConsentTopic = z
+  .string()
+  .min(1)
+  .max(200)
+  .openapi("ConsentTopic", { description: "Consent Topic (what the person is opting into)", example: "EMAIL_MARKETING" });
+
+export const ConsentSource = z
+  .string()
+  .min(1)
+  .max(200)
+  .openapi("ConsentSource", { description: "Consent Source (Origin of the Consent Event)", example: "www.frontend.epilot.cloud" });
+
+export const ConsentMeta = z
+  .record(z.string(), z.unknown())
+  .superRefine((meta, ctx) => {
+    if (new TextEncoder().encode(JSON.stringify(meta)).length > META_MAX_BYTES) {
+      ctx.addIssue({ code: "custom", message: `must be at most ${META_MAX_BYTES} bytes as JSON` });
+    }
+    if (depth(meta) > META_MAX_DEPTH) {
+      ctx.addIssue({ code: "custom", message: `must be nested at most ${META_MAX_DEPTH} levels deep` });
+    }
+  })
+  .openapi("ConsentMeta", {
+    description: `Any JSON object: at most ${META_MAX_BYTES} bytes serialised and ${META_MAX_DEPTH} levels deep.`,
+  });
+
+export type ConsentMeta = z.infer<typeof ConsentMeta>;
+
+export const OrganizationId = z.string().openapi("OrganizationId", { example: "123" });
+
+const seedMeta = {
+  double_opt_in: true,
+  source_type: "journey",
+  source_id: "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+  ip_address: "1.1.1.1",
+  user_agent:
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36",
+};
+
+/** The seed's own example (epilot Consent API docs), used in the OpenAPI document and the tests. */
+export const SEED_EVENT_REQUEST = {
+  type: "OPT_IN",
+  topic: "EMAIL_MARKETING",
+  source: "www.frontend.epilot.cloud",
+  identifier: "exampleuser@epilot.cloud",
+  meta: seedMeta,
+} as const;
+
+export const SEED_EVENT = {
+  type: "OPT_IN",
+  created_at: "1970-01-01T00:00:00.000Z",
+  topic: "EMAIL_MARKETING",
+  source: "www.frontend.epilot.cloud",
+  organization_id: "123",
+  identifier: "exampleuser@epilot.cloud",
+  meta: seedMeta,
+} as const;
+
+export const ConsentEventRequestBody = z
+  .object({
+    type: z.enum(["OPT_IN", "OPT_OUT"]),
+    topic: ConsentTopic,
+    source: ConsentSource.optional(),
+    identifier: ConsentIdentifier,
+    meta: ConsentMeta.optional(),
+  })
+  .openapi("ConsentEventRequestBody", { example: SEED_EVENT_REQUEST });
+export type ConsentEventRequestBody = z.infer<typeof ConsentEventRequestBody>;
+
+export const ConsentEvent = z
+  .object({
+    type: z.enum(EVENT_TYPES),
+    created_at: z.string().openapi({ format: "date-time" }),
+    topic: ConsentTopic,
+    source: ConsentSource.optional(),
+    organization_id: OrganizationId,
+    identifier: ConsentIdentifier,
+    meta: ConsentMeta.optional(),
+  })
+  .openapi("ConsentEvent", { example: SEED_EVENT });
+export type ConsentEvent = z.infer<typeof ConsentEvent>;
+
+export const ConsentEventList = z
+  .object({ events: z.array(ConsentEvent), total: z.number().int().min(0) })
+  .openapi("ConsentEventList", { example: { events: [SEED_EVENT], total: 1 } });
+
+export const ListConsentEventsQuery = z.object({
+  topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(50)
+    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 50 }),
+  from: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .openapi({ param: { name: "from", in: "query" }, type: "integer", example: 0 }),
+});
+export type ListConsentEventsQuery = z.infer<typeof ListConsentEventsQuery>;

@@ -1,0 +1,7 @@
+import type { Principal } from "../auth/principal";
+
+/** Hono's environment for every route: the worker's bindings and what middleware sets. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { principal: Principal };
+}

@@ -1,0 +1,38 @@
+import { z } from "@hono/zod-openapi";
+import { asApiError, type FieldError } from "./api-error";
+
+/** Copilot.cx's error body: `reason` is one of two fixed strings. */
+export const CopilotError = z
+  .object({
+    reason: z.enum(["COMMON.REQUEST_VALIDATION", "AUTH.UNAUTHORIZED"]),
+    error_message: z.string(),
+  })
+  .openapi("CopilotError", {
+    example: { reason: "COMMON.REQUEST_VALIDATION", error_message: "1 validation error: [ may not be null --> consent_value ]" },
+  });
+
+/** One failing field in Copilot's (Java Bean Validation) wording: `may not be null --> consent_value`. */
+function describe(error: FieldError): string {
+  const message =
+    error.code === "required" || error.code === "null"
+      ? "may not be null"
+      : error.code === "invalid_type"
+        ? `must be a ${error.expected}`
+        : error.message;
+  return `${message} --> ${error.path || "body"}`;
+}
+
+/** Renders any error in Copilot's shape: `{reason, error_message}`. */
+export function copilotErrorResponse(error: unknown): Response {
+  const apiError = asApiError(error);
+  const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden";
+  const count = apiError.errors.length;
+  const body: z.infer<typeof CopilotError> = {
+    reason: isAuth ? "AUTH.UNAUTHORIZED" : "COMMON.REQUEST_VALIDATION",
+    error_message:
+      count > 0
+        ? `${count} validation error${count === 1 ? "" : "s"}: [ ${apiError.errors.map(describe).join(", ")} ]`
+        : apiError.detail,
+  };
+  return Response.json(body, { status: apiError.status, headers: apiError.headers });
+}

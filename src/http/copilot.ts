@@ -1,0 +1,51 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { authenticate, requireScope } from "../auth/middleware";
+import { ConsentIdentifier } from "../consent/schemas";
+import { recordEvent } from "../consent/service";
+import type { AppEnv } from "./app-env";
+import { copilotErrorResponse } from "./copilot-errors";
+import { jsonBody } from "./json-body";
+import { copilotErrorResponses, security } from "./responses";
+import { throwOnInvalid } from "./validation";
+
+/** Topic and source under which Copilot.cx analysis consent is recorded. */
+export const COPILOT_TOPIC = "COPILOT_ANALYSIS";
+export const COPILOT_SOURCE = "copilot";
+
+const ConsentChanged = z
+  .object({
+    consent_value: z.boolean().openapi({ description: "true: the user's data may be processed by Copilot" }),
+    user_id: ConsentIdentifier.openapi({ description: "The end-user's id, as in the user_created event" }),
+  })
+  .openapi("CopilotConsentChanged", {
+    example: { consent_value: true, user_id: "325ca496-afe8-4f44-bd37-b0dc90bdfdea" },
+  });
+
+const consentChanged = createRoute({
+  operationId: "reportCopilotAnalysisConsentChanged",
+  method: "post",
+  path: "/v2/api/report/user_copilot_analysis_consent_changed",
+  tags: ["copilot"],
+  summary: "Reports that an end-user's data may (or may no longer) be processed by Copilot",
+  description: `Records OPT_IN (consent_value true) or OPT_OUT (false) on topic ${COPILOT_TOPIC}, source ${COPILOT_SOURCE}.`,
+  security,
+  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
+  request: { body: { required: true, content: { "application/json": { schema: ConsentChanged } } } },
+  responses: {
+    200: { description: "Recorded (empty object)", content: { "application/json": { schema: z.object({}) } } },
+    ...copilotErrorResponses,
+  },
+});
+
+/** The Copilot.cx consent endpoint: errors are `{reason, error_message}`. */
+export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }).openapi(consentChanged, async (c) => {
+  const { consent_value, user_id } = c.req.valid("json");
+  await recordEvent(c.env, c.var.principal, user_id, {
+    type: consent_value ? "OPT_IN" : "OPT_OUT",
+    topic: COPILOT_TOPIC,
+    source: COPILOT_SOURCE,
+  });
+  return c.json({}, 200);
+});
+
+copilotApi.onError(copilotErrorResponse);

@@ -1,0 +1,62 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { authenticate, requireScope } from "../auth/middleware";
+import { ConsentEvent, ConsentEventList, ConsentEventRequestBody, ConsentIdentifier, ListConsentEventsQuery } from "../consent/schemas";
+import { listEvents, recordEvent } from "../consent/service";
+import type { AppEnv } from "./app-env";
+import { jsonBody } from "./json-body";
+import { problemResponse } from "./problem";
+import { bodyProblemResponses, problemResponses, queryProblemResponses, security } from "./responses";
+import { throwOnInvalid } from "./validation";
+
+const publishConsentEvent = createRoute({
+  operationId: "publishConsentEvent",
+  method: "post",
+  path: "/v1/consent/publish",
+  tags: ["consent"],
+  summary: "Publishes consent event on event bus, which appends to consent store",
+  description:
+    "Appends an OPT_IN or OPT_OUT to the identifier's history in the caller's organization. " +
+    "Answers once the event is durable; it is visible to listConsentEvents at once.",
+  security,
+  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
+  request: { body: { required: true, content: { "application/json": { schema: ConsentEventRequestBody } } } },
+  responses: {
+    201: { description: "The stored event", content: { "application/json": { schema: ConsentEvent } } },
+    ...problemResponses,
+    ...bodyProblemResponses,
+  },
+});
+
+const listConsentEvents = createRoute({
+  operationId: "listConsentEvents",
+  method: "get",
+  path: "/v1/consent/{identifier}",
+  tags: ["consent"],
+  summary: "List opt-ins and opt-outs by customer identifier",
+  description: "The identifier's events, newest first, in the order they were appended.",
+  security,
+  middleware: [authenticate, requireScope("consent:read")],
+  request: {
+    params: z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) }),
+    query: ListConsentEventsQuery,
+  },
+  responses: {
+    200: { description: "One page of events and the total count", content: { "application/json": { schema: ConsentEventList } } },
+    ...problemResponses,
+    ...queryProblemResponses,
+  },
+});
+
+/** The epilot Consent API: errors are RFC 9457 problem details. */
+export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
+  .openapi(publishConsentEvent, async (c) => {
+    const { identifier, ...event } = c.req.valid("json");
+    return c.json(await recordEvent(c.env, c.var.principal, identifier, event), 201);
+  })
+  .openapi(listConsentEvents, async (c) => {
+    const { identifier } = c.req.valid("param");
+    const { topic, limit, from } = c.req.valid("query");
+    return c.json(await listEvents(c.env, c.var.principal, identifier, { topic, limit, offset: from }), 200);
+  });
+
+epilotApi.onError(problemResponse);

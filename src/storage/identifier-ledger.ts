@@ -1,0 +1,218 @@
+import { DurableObject } from "cloudflare:workers";
+import type { EventType } from "../consent/schemas";
+import type { ConsentEventRow } from "./d1-schema";
+import { indexEvents } from "./event-index";
+
+/** Whose history a ledger holds. */
+export interface LedgerKey {
+  organizationId: string;
+  identifier: string;
+}
+
+export interface NewEvent {
+  type: EventType;
+  topic: string;
+  source?: string;
+  /** The meta object as JSON text: stored and sent over RPC as it is, parsed only by readers. */
+  meta?: string;
+}
+
+export interface StoredEvent extends NewEvent, LedgerKey {
+  /** Gapless position in this identifier's history, from 1. */
+  sequence: number;
+  createdAt: string;
+}
+
+export interface ListQuery {
+  topic?: string;
+  limit: number;
+  offset: number;
+}
+
+/** Events sent to D1 per batch; a longer backlog drains over consecutive alarms. */
+const FLUSH_BATCH = 100;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+/** Name of the ledger for (organization, identifier): JSON keeps every pair distinct. */
+export const ledgerName = (key: LedgerKey) => JSON.stringify([key.organizationId, key.identifier]);
+
+type EventRecord = {
+  sequence: number;
+  type: string;
+  topic: string;
+  source: string | null;
+  meta: string | null;
+  created_at: string;
+};
+
+/**
+ * The single writer of one identifier's consent history.
+ *
+ * Events are numbered and committed in the object's own SQLite storage synchronously, before any
+ * other awaited I/O, so concurrent appends are totally ordered. Each event also lands in an outbox
+ * that the alarm drains into D1, retrying with backoff until D1 accepts it.
+ */
+export class IdentifierLedger extends DurableObject<Env> {
+  /** The D1 binding the outbox drains into; a field so tests can wrap it to inject faults. */
+  indexDb: D1Database;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.indexDb = env.DB;
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        sequence INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        source TEXT,
+        meta TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
+      CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY);
+    `);
+  }
+
+  /** Appends one event and answers it as stored. Resolves only once the event is durable. */
+  async append(key: LedgerKey, event: NewEvent): Promise<StoredEvent> {
+    const stored = this.ctx.storage.transactionSync(() => this.appendNow(key, event));
+    await this.scheduleFlush();
+    return stored;
+  }
+
+  /** One page of the history, newest first, with the size of the (topic-filtered) history. */
+  list(key: LedgerKey, query: ListQuery): { events: StoredEvent[]; total: number } {
+    const owner = this.owner();
+    if (!owner) return { events: [], total: 0 };
+    this.assertOwner(owner, key);
+    const topic = query.topic ?? null;
+    const records = this.ctx.storage.sql
+      .exec<EventRecord>(
+        "SELECT * FROM events WHERE ?1 IS NULL OR topic = ?1 ORDER BY sequence DESC LIMIT ?2 OFFSET ?3",
+        topic,
+        query.limit,
+        query.offset,
+      )
+      .toArray();
+    const total = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE ?1 IS NULL OR topic = ?1", topic)
+      .one().n;
+    return { events: records.map((r) => toStored(owner, r)), total };
+  }
+
+  /** How many events still wait for D1. */
+  pendingCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+  }
+
+  /** Drains the outbox into D1; on failure, tries again later with exponential backoff. */
+  override async alarm(): Promise<void> {
+    const owner = this.owner();
+    const records = this.ctx.storage.sql
+      .exec<EventRecord>(
+        "SELECT e.* FROM outbox o JOIN events e ON e.sequence = o.sequence ORDER BY o.sequence LIMIT ?",
+        FLUSH_BATCH,
+      )
+      .toArray();
+    if (!owner || records.length === 0) return;
+    try {
+      await indexEvents(this.indexDb, records.map((r) => toRow(owner, r)));
+    } catch (error) {
+      const attempt = Number(this.setting("flush_failures") ?? 0) + 1;
+      this.setSetting("flush_failures", String(attempt));
+      const delay = Math.min(1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+      console.warn(`D1 index write failed (attempt ${attempt}), retrying in ${delay} ms:`, error);
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+      return;
+    }
+    // Events appended while D1 was busy have higher sequences and stay queued.
+    this.ctx.storage.sql.exec("DELETE FROM outbox WHERE sequence <= ?", records.at(-1)!.sequence);
+    this.ctx.storage.sql.exec("DELETE FROM ledger WHERE key = 'flush_failures'");
+    if (this.pendingCount() > 0) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Numbers, stores and queues one event; runs inside a synchronous transaction. */
+  private appendNow(key: LedgerKey, event: NewEvent): StoredEvent {
+    const owner = this.owner() ?? this.claim(key);
+    this.assertOwner(owner, key);
+    const last = this.ctx.storage.sql
+      .exec<{ sequence: number; created_at: string }>(
+        "SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1",
+      )
+      .toArray()[0];
+    const sequence = (last?.sequence ?? 0) + 1;
+    // Never earlier than the previous event, so time order agrees with sequence order.
+    const createdAt = new Date(Math.max(Date.now(), last ? Date.parse(last.created_at) : 0)).toISOString();
+    this.ctx.storage.sql.exec(
+      "INSERT INTO events (sequence, type, topic, source, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      sequence,
+      event.type,
+      event.topic,
+      event.source ?? null,
+      event.meta ?? null,
+      createdAt,
+    );
+    this.ctx.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (?)", sequence);
+    return { ...owner, ...event, sequence, createdAt };
+  }
+
+  private async scheduleFlush() {
+    // An alarm already set is either imminent or a backoff that a new event should not cut short.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  private owner(): LedgerKey | undefined {
+    const organizationId = this.setting("organization_id");
+    const identifier = this.setting("identifier");
+    return organizationId !== undefined && identifier !== undefined ? { organizationId, identifier } : undefined;
+  }
+
+  private claim(key: LedgerKey): LedgerKey {
+    this.setSetting("organization_id", key.organizationId);
+    this.setSetting("identifier", key.identifier);
+    return { organizationId: key.organizationId, identifier: key.identifier };
+  }
+
+  /** Defence in depth: a ledger only ever answers for the pair it was named after. */
+  private assertOwner(owner: LedgerKey, key: LedgerKey) {
+    if (owner.organizationId !== key.organizationId || owner.identifier !== key.identifier) {
+      throw new Error("ledger addressed with a key it does not belong to");
+    }
+  }
+
+  private setting(key: string): string | undefined {
+    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM ledger WHERE key = ?", key).toArray()[0]
+      ?.value;
+  }
+
+  private setSetting(key: string, value: string) {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO ledger (key, value) VALUES (?, ?)", key, value);
+  }
+}
+
+function toStored(owner: LedgerKey, r: EventRecord): StoredEvent {
+  return {
+    organizationId: owner.organizationId,
+    identifier: owner.identifier,
+    sequence: r.sequence,
+    type: r.type as EventType,
+    topic: r.topic,
+    ...(r.source === null ? {} : { source: r.source }),
+    ...(r.meta === null ? {} : { meta: r.meta }),
+    createdAt: r.created_at,
+  };
+}
+
+function toRow(owner: LedgerKey, r: EventRecord): ConsentEventRow {
+  return {
+    organizationId: owner.organizationId,
+    identifier: owner.identifier,
+    sequence: r.sequence,
+    type: r.type,
+    topic: r.topic,
+    source: r.source,
+    meta: r.meta,
+    createdAt: r.created_at,
+  };
+}
