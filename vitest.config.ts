@@ -25,23 +25,43 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const jwks = await startJwksServer();
   return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            TEST_JWT_PRIVATE_JWK: JSON.stringify({ ...jwks.privateJwk, kid: "test-rsa", alg: "RS256" }),
-            API_CLIENTS: JSON.stringify(TEST_CLIENTS),
-            JWT_SECRET: TEST_JWT_SECRET,
-            JWT_JWKS_URL: jwks.url,
+    test: {
+      projects: [
+        {
+          // Inside the Workers runtime, against real D1 and Durable Objects.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  TEST_JWT_PRIVATE_JWK: JSON.stringify({ ...jwks.privateJwk, kid: "test-rsa", alg: "RS256" }),
+                  API_CLIENTS: JSON.stringify(TEST_CLIENTS),
+                  JWT_SECRET: TEST_JWT_SECRET,
+                  JWT_JWKS_URL: jwks.url,
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            exclude: ["test/e2e/**"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
           },
         },
-      }),
-    ],
-    test: {
-      include: ["test/**/*.test.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts"],
+        {
+          // In Node, against the gateway running under `wrangler dev`.
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            globalSetup: ["./test/e2e/wrangler-dev.ts"],
+            testTimeout: 30_000,
+            hookTimeout: 90_000,
+          },
+        },
+      ],
     },
   };
 });

@@ -34,10 +34,11 @@ const optionalText = z
   .transform((v) => (v?.trim() ? v.trim() : undefined));
 
 const settingsSchema = z.object({
-  API_CLIENTS: z.union([z.undefined(), jsonSetting(
-      z.array(apiClientSchema).refine((clients) => new Set(clients.map((c) => c.id)).size === clients.length, "has duplicate client ids"),
-    ),
-  ]).transform((v) => v ?? []),
+  API_CLIENTS: jsonSetting(
+    z.array(apiClientSchema).refine((clients) => new Set(clients.map((c) => c.id)).size === clients.length, "has duplicate client ids"),
+  )
+    .optional()
+    .transform((v) => v ?? []),
   JWT_SECRET: optionalText,
   JWT_JWKS_URL: optionalText.pipe(z.url().optional()),
   JWT_ISSUER: optionalText,

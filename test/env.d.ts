@@ -3,8 +3,5 @@ declare namespace Cloudflare {
     /** Test-only bindings, defined in vitest.config.ts. */
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     TEST_JWT_PRIVATE_JWK: string;
-    API_CLIENTS: string;
-    JWT_SECRET: string;
-    JWT_JWKS_URL: string;
   }
 }

@@ -1,0 +1,20 @@
+import { createHash } from "node:crypto";
+
+/** Credentials of the end-to-end gateway: client `e2e` with secret `e2e-secret` in `org-e2e`. */
+export const E2E_CLIENT = { id: "e2e", secret: "e2e-secret", organizationId: "org-e2e" };
+export const E2E_JWT_SECRET = "e2e-jwt-secret-that-is-long-enough-for-hs256";
+
+export const E2E_SETTINGS: Record<string, string> = {
+  API_CLIENTS: JSON.stringify([
+    {
+      id: E2E_CLIENT.id,
+      secret_sha256: createHash("sha256").update(E2E_CLIENT.secret).digest("hex"),
+      organization_id: E2E_CLIENT.organizationId,
+    },
+  ]),
+  JWT_SECRET: E2E_JWT_SECRET,
+  OPT_IN_SIGNING_KEY: "e2e-opt-in-signing-key-of-at-least-32-chars",
+  OPT_IN_PREVIOUS_SIGNING_KEYS: "",
+};
+
+export const e2eBasic = `Basic ${Buffer.from(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`).toString("base64")}`;
