@@ -3,6 +3,7 @@ import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
 import { epilotApi } from "./http/epilot";
 import { notFound } from "./http/not-found";
+import { serveOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
 
 export { IdentifierLedger } from "./storage/identifier-ledger";
@@ -10,6 +11,7 @@ export { IdentifierLedger } from "./storage/identifier-ledger";
 const app = new OpenAPIHono<AppEnv>();
 app.route("/", epilotApi);
 app.route("/", copilotApi);
+serveOpenApi(app);
 
 app.notFound(notFound(app));
 app.onError(problemResponse);
