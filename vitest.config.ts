@@ -3,7 +3,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
-import { TEST_CLIENTS, TEST_JWT_SECRET } from "./test/fixtures/credentials.ts";
+import { TEST_CLIENTS, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS } from "./test/fixtures/credentials.ts";
 
 /**
  * A real identity provider's key endpoint, on loopback, for the RS256 tests: the private key goes to
@@ -39,6 +39,7 @@ export default defineConfig(async () => {
                   API_CLIENTS: JSON.stringify(TEST_CLIENTS),
                   JWT_SECRET: TEST_JWT_SECRET,
                   JWT_JWKS_URL: jwks.url,
+                  ...TEST_OPT_IN_SETTINGS,
                 },
               },
             }),

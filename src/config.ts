@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LANGUAGES } from "./pages/i18n";
 
 /** Scopes a principal can hold; a credential that names none gets both. */
 export const SCOPES = ["consent:read", "consent:write"] as const;
@@ -28,22 +29,50 @@ const jsonSetting = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v?.trim() ? v.trim() : undefined));
+/** Treats a blank setting as unset: `[vars]` and .dev.vars spell "not set" as an empty value. */
+const unlessBlank = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v), schema);
+
+const httpsUrl = z.url({ protocol: /^https?$/ });
+const colour = z.string().regex(/^#[0-9a-fA-F]{3,8}$/, "must be a hex colour like #0a7d55");
+
+/** How an organization's opt-in pages look, and where people may be sent after confirming. */
+const brandingSchema = z.object({
+  name: z.string().min(1).max(100).optional(),
+  logo_url: httpsUrl.optional(),
+  primary_color: colour.optional(),
+  privacy_policy_url: httpsUrl.optional(),
+  /** Origins (scheme://host[:port]) a `redirect_url` may point to. */
+  redirect_origins: z.array(httpsUrl.transform((url) => new URL(url).origin)).default([]),
+});
+export type Branding = z.infer<typeof brandingSchema>;
+
+const days = (fallback: number) => unlessBlank(z.coerce.number().int().min(1).max(3650).default(fallback));
 
 const settingsSchema = z.object({
-  API_CLIENTS: jsonSetting(
-    z.array(apiClientSchema).refine((clients) => new Set(clients.map((c) => c.id)).size === clients.length, "has duplicate client ids"),
-  )
-    .optional()
-    .transform((v) => v ?? []),
-  JWT_SECRET: optionalText,
-  JWT_JWKS_URL: optionalText.pipe(z.url().optional()),
-  JWT_ISSUER: optionalText,
-  JWT_AUDIENCE: optionalText,
-  JWT_ORGANIZATION_CLAIM: optionalText.transform((v) => v ?? "organization_id"),
+  API_CLIENTS: unlessBlank(
+    jsonSetting(
+      z.array(apiClientSchema).refine((clients) => new Set(clients.map((c) => c.id)).size === clients.length, "has duplicate client ids"),
+    ).default([]),
+  ),
+  JWT_SECRET: unlessBlank(z.string().optional()),
+  JWT_JWKS_URL: unlessBlank(httpsUrl.optional()),
+  JWT_ISSUER: unlessBlank(z.string().optional()),
+  JWT_AUDIENCE: unlessBlank(z.string().optional()),
+  JWT_ORGANIZATION_CLAIM: unlessBlank(z.string().default("organization_id")),
+  OPT_IN_SIGNING_KEY: unlessBlank(z.string().min(32, "must be at least 32 characters").optional()),
+  OPT_IN_PREVIOUS_SIGNING_KEYS: unlessBlank(
+    z
+      .string()
+      .transform((v) => v.split(/\s+/))
+      .pipe(z.array(z.string().min(32, "must be at least 32 characters each")))
+      .default([]),
+  ),
+  PUBLIC_BASE_URL: unlessBlank(httpsUrl.transform((url) => url.replace(/\/+$/, "")).optional()),
+  DEFAULT_LANGUAGE: unlessBlank(z.enum(LANGUAGES).default("de")),
+  OPT_IN_TTL_DAYS: days(30),
+  OPT_OUT_TTL_DAYS: days(365),
+  OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

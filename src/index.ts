@@ -3,6 +3,7 @@ import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
 import { epilotApi } from "./http/epilot";
 import { notFound } from "./http/not-found";
+import { linkPages } from "./http/opt-in-links";
 import { serveOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
 
@@ -11,6 +12,7 @@ export { IdentifierLedger } from "./storage/identifier-ledger";
 const app = new OpenAPIHono<AppEnv>();
 app.route("/", epilotApi);
 app.route("/", copilotApi);
+app.route("/", linkPages);
 serveOpenApi(app);
 
 app.notFound(notFound(app));

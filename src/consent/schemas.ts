@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { LANGUAGES } from "../pages/i18n";
 
 /** Every event type a history can hold; publish accepts only the first two. */
 export const EVENT_TYPES = ["OPT_IN", "OPT_OUT", "DOUBLE_OPT_IN_REQUESTED", "DOUBLE_OPT_IN"] as const;
@@ -129,3 +130,29 @@ export const ListConsentEventsQuery = z.object({
     .openapi({ param: { name: "from", in: "query" }, type: "integer", example: 0 }),
 });
 export type ListConsentEventsQuery = z.infer<typeof ListConsentEventsQuery>;
+
+export const DoubleOptInRequestBody = z
+  .object({
+    topic: ConsentTopic,
+    identifier: ConsentIdentifier,
+    source: ConsentSource.optional(),
+    meta: ConsentMeta.optional(),
+    lang: z.enum(LANGUAGES).optional().openapi({ description: "Language of the confirmation page (added to the links)" }),
+    redirect_url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .openapi({ description: "Offered after confirming; must be on one of the organization's configured redirect origins" }),
+  })
+  .openapi("DoubleOptInRequestBody", {
+    example: { topic: "EMAIL_MARKETING", identifier: "exampleuser@epilot.cloud", source: "newsletter-form", lang: "de" },
+  });
+
+export const DoubleOptInLinks = z
+  .object({
+    event: ConsentEvent,
+    opt_in_url: z.url().openapi({ description: "Signed link for the confirmation email" }),
+    opt_out_url: z.url().openapi({ description: "Signed unsubscribe link (RFC 8058 one-click capable)" }),
+    expires_at: z.string().openapi({ format: "date-time", description: "When opt_in_url stops working" }),
+  })
+  .openapi("DoubleOptInLinks");

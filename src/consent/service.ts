@@ -14,7 +14,8 @@ export interface EventInput {
 /** The Durable Object that owns one identifier's history in the caller's organization. */
 export function ledgerFor(env: Env, organizationId: string, identifier: string) {
   const key = { organizationId, identifier: normalizeIdentifier(identifier) };
-  return { key, stub: env.IDENTIFIER_LEDGER.getByName(ledgerName(key)) };
+  const id = env.IDENTIFIER_LEDGER.idFromName(ledgerName(key));
+  return { key, id, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 
 /** Appends an event to the identifier's history in the principal's organization. */

@@ -28,7 +28,10 @@ export type ErrorKind =
   | "payload_too_large"
   | "unsupported_media_type"
   | "misconfigured"
-  | "internal";
+  | "internal"
+  | "invalid_link"
+  | "expired_link"
+  | "withdrawn";
 
 const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unauthorized: 401,
@@ -40,6 +43,9 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   misconfigured: 500,
   internal: 500,
+  invalid_link: 400,
+  expired_link: 410,
+  withdrawn: 409,
 };
 
 /**

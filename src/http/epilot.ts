@@ -1,6 +1,15 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { authenticate, requireScope } from "../auth/middleware";
-import { ConsentEvent, ConsentEventList, ConsentEventRequestBody, ConsentIdentifier, ListConsentEventsQuery } from "../consent/schemas";
+import { requestDoubleOptIn } from "../consent/double-opt-in";
+import {
+  ConsentEvent,
+  ConsentEventList,
+  ConsentEventRequestBody,
+  ConsentIdentifier,
+  DoubleOptInLinks,
+  DoubleOptInRequestBody,
+  ListConsentEventsQuery,
+} from "../consent/schemas";
 import { listEvents, recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { jsonBody } from "./json-body";
@@ -47,11 +56,34 @@ const listConsentEvents = createRoute({
   },
 });
 
+const requestDoubleOptInRoute = createRoute({
+  operationId: "requestDoubleOptIn",
+  method: "post",
+  path: "/v1/consent/double-opt-in",
+  tags: ["consent"],
+  summary: "Starts a double opt-in: records the request and answers signed links for the confirmation email",
+  description:
+    "Records DOUBLE_OPT_IN_REQUESTED (which grants nothing). The person confirms by opening opt_in_url and pressing its button, " +
+    "which records DOUBLE_OPT_IN; opt_out_url records OPT_OUT.",
+  security,
+  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
+  request: { body: { required: true, content: { "application/json": { schema: DoubleOptInRequestBody } } } },
+  responses: {
+    201: { description: "The request event and its links", content: { "application/json": { schema: DoubleOptInLinks } } },
+    ...problemResponses,
+    ...bodyProblemResponses,
+  },
+});
+
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
     return c.json(await recordEvent(c.env, c.var.principal, identifier, event), 201);
+  })
+  .openapi(requestDoubleOptInRoute, async (c) => {
+    const links = await requestDoubleOptIn(c.env, c.var.principal, c.req.valid("json"), new URL(c.req.url).origin);
+    return c.json(links, 201);
   })
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");

@@ -12,6 +12,9 @@ const TITLES: Record<ErrorKind, string> = {
   unsupported_media_type: "Unsupported media type",
   misconfigured: "Gateway misconfigured",
   internal: "Internal error",
+  invalid_link: "Invalid link",
+  expired_link: "Link expired",
+  withdrawn: "Consent withdrawn",
 };
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;

@@ -23,6 +23,17 @@ export interface StoredEvent extends NewEvent, LedgerKey {
   createdAt: string;
 }
 
+/** Where a double opt-in request stands. */
+export type OptInStatus = "pending" | "confirmed" | "withdrawn" | "unknown";
+/** Whether the latest consent event on a topic is an OPT_OUT. */
+export type OptOutStatus = "subscribed" | "unsubscribed" | "unknown";
+
+/** What a link sees of the ledger: the status, and whose history it is (for the page). */
+export interface LinkView<S> {
+  status: S;
+  identifier?: string;
+}
+
 export interface ListQuery {
   topic?: string;
   limit: number;
@@ -101,6 +112,55 @@ export class IdentifierLedger extends DurableObject<Env> {
     return { events: records.map((r) => toStored(owner, r)), total };
   }
 
+  /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
+  optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> {
+    return this.asOwnerOf(organizationId, (owner) => ({ status: this.optInStatusNow(requestSequence, topic), identifier: owner.identifier }));
+  }
+
+  /**
+   * Records DOUBLE_OPT_IN for a pending request, atomically with the check: a request is confirmed
+   * at most once, and never after a later OPT_OUT on its topic.
+   */
+  async confirmOptIn(
+    organizationId: string,
+    requestSequence: number,
+    topic: string,
+    proof: Omit<NewEvent, "type" | "topic">,
+  ): Promise<LinkView<OptInStatus> & { event?: StoredEvent }> {
+    const outcome: LinkView<OptInStatus> & { event?: StoredEvent } = this.ctx.storage.transactionSync(() =>
+      this.asOwnerOf(organizationId, (owner) => {
+        const status = this.optInStatusNow(requestSequence, topic);
+        if (status !== "pending") return { status, identifier: owner.identifier };
+        const event = this.appendNow(owner, { type: "DOUBLE_OPT_IN", topic, ...proof });
+        return { status: "confirmed" as const, identifier: owner.identifier, event };
+      }),
+    );
+    if (outcome.event) await this.scheduleFlush();
+    return outcome;
+  }
+
+  /** Whether the identifier is currently opted out of `topic`. Changes nothing. */
+  optOutStatus(organizationId: string, topic: string): LinkView<OptOutStatus> {
+    return this.asOwnerOf(organizationId, (owner) => ({ status: this.optOutStatusNow(topic), identifier: owner.identifier }));
+  }
+
+  /** Records OPT_OUT unless the latest consent event on `topic` already is one (links get clicked twice). */
+  async optOut(
+    organizationId: string,
+    topic: string,
+    proof: Omit<NewEvent, "type" | "topic">,
+  ): Promise<LinkView<OptOutStatus> & { event?: StoredEvent }> {
+    const outcome: LinkView<OptOutStatus> & { event?: StoredEvent } = this.ctx.storage.transactionSync(() =>
+      this.asOwnerOf(organizationId, (owner) => {
+        if (this.optOutStatusNow(topic) === "unsubscribed") return { status: "unsubscribed" as const, identifier: owner.identifier };
+        const event = this.appendNow(owner, { type: "OPT_OUT", topic, ...proof });
+        return { status: "unsubscribed" as const, identifier: owner.identifier, event };
+      }),
+    );
+    if (outcome.event) await this.scheduleFlush();
+    return outcome;
+  }
+
   /** How many events still wait for D1. */
   pendingCount(): number {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
@@ -155,6 +215,42 @@ export class IdentifierLedger extends DurableObject<Env> {
     );
     this.ctx.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (?)", sequence);
     return { ...owner, ...event, sequence, createdAt };
+  }
+
+  private optInStatusNow(requestSequence: number, topic: string): OptInStatus {
+    const sql = this.ctx.storage.sql;
+    const requested = sql
+      .exec("SELECT 1 FROM events WHERE sequence = ? AND type = 'DOUBLE_OPT_IN_REQUESTED' AND topic = ?", requestSequence, topic)
+      .toArray().length;
+    if (!requested) return "unknown";
+    const withdrawn = sql
+      .exec("SELECT 1 FROM events WHERE type = 'OPT_OUT' AND topic = ? AND sequence > ? LIMIT 1", topic, requestSequence)
+      .toArray().length;
+    if (withdrawn) return "withdrawn";
+    const confirmed = sql
+      .exec(
+        "SELECT 1 FROM events WHERE type = 'DOUBLE_OPT_IN' AND topic = ? AND json_extract(meta, '$.request_sequence') = ? LIMIT 1",
+        topic,
+        requestSequence,
+      )
+      .toArray().length;
+    return confirmed ? "confirmed" : "pending";
+  }
+
+  private optOutStatusNow(topic: string): OptOutStatus {
+    const latest = this.ctx.storage.sql
+      .exec<{ type: string }>(
+        "SELECT type FROM events WHERE topic = ? AND type IN ('OPT_IN', 'OPT_OUT', 'DOUBLE_OPT_IN') ORDER BY sequence DESC LIMIT 1",
+        topic,
+      )
+      .toArray()[0];
+    return latest?.type === "OPT_OUT" ? "unsubscribed" : "subscribed";
+  }
+
+  /** Runs `action` for a link of `organizationId`; a ledger of another organization (or none) is "unknown". */
+  private asOwnerOf<R>(organizationId: string, action: (owner: LedgerKey) => R): R | { status: "unknown" } {
+    const owner = this.owner();
+    return owner && owner.organizationId === organizationId ? action(owner) : { status: "unknown" };
   }
 
   private async scheduleFlush() {

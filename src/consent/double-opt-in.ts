@@ -1,0 +1,162 @@
+import type { Principal } from "../auth/principal";
+import { ConfigError, settings, type Settings } from "../config";
+import { ApiError } from "../http/api-error";
+import type { Language } from "../pages/i18n";
+import type { NewEvent, OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
+import { LinkRefused, signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
+import type { ConsentEvent, ConsentMeta } from "./schemas";
+import { ledgerFor, toConsentEvent } from "./service";
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+export interface DoubleOptInRequest {
+  topic: string;
+  identifier: string;
+  source?: string;
+  meta?: ConsentMeta;
+  lang?: Language;
+  redirect_url?: string;
+}
+
+export interface DoubleOptInLinks {
+  event: ConsentEvent;
+  opt_in_url: string;
+  opt_out_url: string;
+  expires_at: string;
+}
+
+/** Who confirmed and how: stored as the event's proof. */
+export interface ConfirmationContext {
+  ipAddress?: string;
+  userAgent?: string;
+  language: Language;
+  oneClick?: boolean;
+}
+
+function keyRing(config: Settings): KeyRing {
+  if (!config.OPT_IN_SIGNING_KEY) throw new ConfigError("OPT_IN_SIGNING_KEY", "is not set");
+  return { current: config.OPT_IN_SIGNING_KEY, previous: config.OPT_IN_PREVIOUS_SIGNING_KEYS };
+}
+
+/**
+ * Records DOUBLE_OPT_IN_REQUESTED (which grants nothing) and answers the signed links for the
+ * caller's mailer: one to confirm, one to opt out (RFC 8058 one-click capable).
+ */
+export async function requestDoubleOptIn(
+  env: Env,
+  principal: Principal,
+  request: DoubleOptInRequest,
+  requestOrigin: string,
+): Promise<DoubleOptInLinks> {
+  const config = settings(env);
+  const keys = keyRing(config);
+  if (request.redirect_url !== undefined) {
+    const allowed = config.OPT_IN_BRANDING[principal.organizationId]?.redirect_origins ?? [];
+    if (!allowed.includes(new URL(request.redirect_url).origin)) {
+      throw new ApiError("validation", "The request body is invalid.", [
+        {
+          location: "body",
+          path: "redirect_url",
+          code: "redirect_not_allowed",
+          message: "must be on one of the organization's redirect origins (OPT_IN_BRANDING)",
+        },
+      ]);
+    }
+  }
+  const { key, id, stub } = ledgerFor(env, principal.organizationId, request.identifier);
+  const requested: NewEvent = {
+    type: "DOUBLE_OPT_IN_REQUESTED",
+    topic: request.topic,
+    ...(request.source === undefined ? {} : { source: request.source }),
+    ...(request.meta === undefined ? {} : { meta: JSON.stringify(request.meta) }),
+  };
+  const stored = await stub.append(key, requested);
+  const base = { organizationId: principal.organizationId, ledgerId: id.toString(), topic: request.topic };
+  const now = new Date(stored.createdAt);
+  const [optIn, optOut] = await Promise.all([
+    signLink(
+      { ...base, purpose: "opt-in", requestSequence: stored.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
+      keys,
+      { ttlSeconds: config.OPT_IN_TTL_DAYS * DAY_SECONDS, now },
+    ),
+    signLink({ ...base, purpose: "opt-out" }, keys, { ttlSeconds: config.OPT_OUT_TTL_DAYS * DAY_SECONDS, now }),
+  ]);
+  const origin = config.PUBLIC_BASE_URL ?? requestOrigin;
+  const lang = request.lang ? `?lang=${request.lang}` : "";
+  return {
+    event: toConsentEvent(stored),
+    opt_in_url: `${origin}/v1/opt-in/${optIn.token}${lang}`,
+    opt_out_url: `${origin}/v1/opt-out/${optOut.token}${lang}`,
+    expires_at: optIn.expiresAt.toISOString(),
+  };
+}
+
+/** A verified link and the ledger it points to. */
+async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") {
+  const claims = await verifyLink(token, purpose, keyRing(settings(env)));
+  const stub = env.IDENTIFIER_LEDGER.get(env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId));
+  return { claims, stub };
+}
+
+export interface LinkOutcome<S> {
+  claims: LinkClaims;
+  status: Exclude<S, "unknown">;
+  identifier: string;
+  event?: ConsentEvent;
+}
+
+/** A link whose ledger has no such request (or belongs elsewhere) is as good as forged. */
+function known<S>(claims: LinkClaims, view: { status: S | "unknown"; identifier?: string; event?: Parameters<typeof toConsentEvent>[0] }): LinkOutcome<S> {
+  if (view.status === "unknown" || view.identifier === undefined) throw new LinkRefused("invalid");
+  return {
+    claims,
+    status: view.status as Exclude<S, "unknown">,
+    identifier: view.identifier,
+    ...(view.event ? { event: toConsentEvent(view.event) } : {}),
+  };
+}
+
+function proofMeta(context: ConfirmationContext, extra: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    ...extra,
+    ...(context.ipAddress ? { ip_address: context.ipAddress } : {}),
+    ...(context.userAgent ? { user_agent: context.userAgent.slice(0, 512) } : {}),
+    language: context.language,
+  });
+}
+
+/** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */
+export async function inspectOptIn(env: Env, token: string): Promise<LinkOutcome<OptInStatus>> {
+  const { claims, stub } = await openLink(env, token, "opt-in");
+  return known(claims, await stub.optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
+}
+
+/** Confirms an opt-in link: records DOUBLE_OPT_IN with proof, at most once per request. */
+export async function confirmOptIn(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
+  const { claims, stub } = await openLink(env, token, "opt-in");
+  const requestSequence = claims.requestSequence!;
+  return known(
+    claims,
+    await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, {
+      source: "double-opt-in-link",
+      meta: proofMeta(context, { double_opt_in: true, request_sequence: requestSequence }),
+    }),
+  );
+}
+
+export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcome<OptOutStatus>> {
+  const { claims, stub } = await openLink(env, token, "opt-out");
+  return known(claims, await stub.optOutStatus(claims.organizationId, claims.topic));
+}
+
+/** Opts out through a link (a form button or an RFC 8058 one-click POST). */
+export async function confirmOptOut(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
+  const { claims, stub } = await openLink(env, token, "opt-out");
+  return known(
+    claims,
+    await stub.optOut(claims.organizationId, claims.topic, {
+      source: "opt-out-link",
+      meta: proofMeta(context, { one_click: context.oneClick ?? false }),
+    }),
+  );
+}

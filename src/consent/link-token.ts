@@ -1,0 +1,128 @@
+import { base64url, decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+
+/** What a signed link lets its holder do. */
+export type LinkPurpose = "opt-in" | "opt-out";
+
+/**
+ * What a link is bound to. The identifier itself is not in the link (links end up in logs and
+ * scanners): the ledger id, derived from (organization, identifier), stands for it.
+ */
+export interface LinkClaims {
+  purpose: LinkPurpose;
+  organizationId: string;
+  ledgerId: string;
+  topic: string;
+  /** opt-in: the sequence of the DOUBLE_OPT_IN_REQUESTED event being confirmed. */
+  requestSequence?: number;
+  /** Where to offer to go after success; checked against the organization's origins when signed. */
+  redirectUrl?: string;
+  expiresAt: Date;
+}
+
+/** Why a link was refused: altered or malformed, signed by a key no longer configured, or too old. */
+export type LinkProblem = "invalid" | "unknown_key" | "expired";
+export class LinkRefused extends Error {
+  constructor(readonly problem: LinkProblem) {
+    super(`link refused: ${problem}`);
+  }
+}
+
+/** The signing key and the former keys that still verify. */
+export interface KeyRing {
+  current: string;
+  previous: string[];
+}
+
+const encoder = new TextEncoder();
+const kids = new Map<string, Promise<string>>();
+
+/** A key's id: a short digest of it, so rotating needs no naming scheme and reveals nothing. */
+function kidOf(secret: string): Promise<string> {
+  let kid = kids.get(secret);
+  if (!kid) {
+    kid = crypto.subtle
+      .digest("SHA-256", encoder.encode(`consent-gateway link key:${secret}`))
+      .then((digest) => base64url.encode(new Uint8Array(digest).slice(0, 9)));
+    kids.set(secret, kid);
+  }
+  return kid;
+}
+
+const audience = (purpose: LinkPurpose) => `consent-gateway:${purpose}`;
+
+const payloadSchema = z.object({
+  sub: z.string().regex(/^[0-9a-f]{64}$/),
+  org: z.string().min(1),
+  topic: z.string().min(1),
+  req: z.number().int().positive().optional(),
+  ru: z.url().optional(),
+  exp: z.number(),
+});
+
+export async function signLink(
+  claims: Omit<LinkClaims, "expiresAt">,
+  keys: KeyRing,
+  { ttlSeconds, now = new Date() }: { ttlSeconds: number; now?: Date },
+): Promise<{ token: string; expiresAt: Date }> {
+  const issuedAt = Math.floor(now.getTime() / 1000);
+  const expiresAt = new Date((issuedAt + ttlSeconds) * 1000);
+  const token = await new SignJWT({
+    org: claims.organizationId,
+    topic: claims.topic,
+    ...(claims.requestSequence === undefined ? {} : { req: claims.requestSequence }),
+    ...(claims.redirectUrl === undefined ? {} : { ru: claims.redirectUrl }),
+  })
+    .setProtectedHeader({ alg: "HS256", kid: await kidOf(keys.current) })
+    .setSubject(claims.ledgerId)
+    .setAudience(audience(claims.purpose))
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
+    .sign(encoder.encode(keys.current));
+  return { token, expiresAt };
+}
+
+/** Verifies a link for `purpose`; throws LinkRefused saying why not. */
+export async function verifyLink(
+  token: string,
+  purpose: LinkPurpose,
+  keys: KeyRing,
+  { now = new Date() }: { now?: Date } = {},
+): Promise<LinkClaims> {
+  let kid: string | undefined;
+  try {
+    const header = decodeProtectedHeader(token);
+    if (header.alg !== "HS256") throw new LinkRefused("invalid");
+    kid = header.kid;
+  } catch {
+    throw new LinkRefused("invalid");
+  }
+  let secret: string | undefined;
+  for (const candidate of [keys.current, ...keys.previous]) {
+    if ((await kidOf(candidate)) === kid) secret = candidate;
+  }
+  if (!secret) throw new LinkRefused("unknown_key");
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(token, encoder.encode(secret), {
+      algorithms: ["HS256"],
+      audience: audience(purpose),
+      currentDate: now,
+      requiredClaims: ["exp", "sub"],
+    }));
+  } catch (error) {
+    throw new LinkRefused(error instanceof errors.JWTExpired ? "expired" : "invalid");
+  }
+  const parsed = payloadSchema.safeParse(payload);
+  if (!parsed.success || (purpose === "opt-in") !== (parsed.data.req !== undefined)) throw new LinkRefused("invalid");
+  const { sub, org, topic, req, ru, exp } = parsed.data;
+  return {
+    purpose,
+    organizationId: org,
+    ledgerId: sub,
+    topic,
+    ...(req === undefined ? {} : { requestSequence: req }),
+    ...(ru === undefined ? {} : { redirectUrl: ru }),
+    expiresAt: new Date(exp * 1000),
+  };
+}

@@ -1,0 +1,191 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { settings } from "../config";
+import {
+  confirmOptIn,
+  confirmOptOut,
+  inspectOptIn,
+  inspectOptOut,
+  type ConfirmationContext,
+  type LinkOutcome,
+} from "../consent/double-opt-in";
+import { LinkRefused } from "../consent/link-token";
+import { ConsentEvent } from "../consent/schemas";
+import { chooseLanguage, type Language } from "../pages/i18n";
+import { maskIdentifier, type PageModel } from "../pages/link-page";
+import { respondWithPage } from "../pages/respond";
+import type { OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
+import { ApiError } from "./api-error";
+import type { AppEnv } from "./app-env";
+import { Problem, problemResponse } from "./problem";
+import { throwOnInvalid } from "./validation";
+
+const LinkParams = z.object({
+  token: z.string().openapi({ param: { name: "token", in: "path" }, description: "The signed link token" }),
+});
+const LinkQuery = z.object({
+  lang: z
+    .string()
+    .optional()
+    .openapi({ param: { name: "lang", in: "query" }, description: "Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de)", example: "de" }),
+});
+
+const LinkResult = z
+  .object({
+    outcome: z.enum(["pending", "confirmed", "already_confirmed", "subscribed", "unsubscribed", "already_unsubscribed"]),
+    topic: z.string(),
+    event: ConsentEvent.optional(),
+  })
+  .openapi("LinkResult");
+
+const html = (description: string) => ({
+  description,
+  content: {
+    "text/html": { schema: z.string() },
+    "application/json": { schema: LinkResult },
+  },
+});
+const refused = (description: string) => ({
+  description,
+  content: { "text/html": { schema: z.string() }, "application/problem+json": { schema: Problem } },
+});
+const refusals = {
+  400: refused("The link is malformed or was altered (nothing recorded)"),
+  409: refused("The person opted out after the link was sent (nothing recorded)"),
+  410: refused("The link has expired, or its signing key was retired (nothing recorded)"),
+};
+
+const linkRoute = (operationId: string, method: "get" | "post", path: string, summary: string, description: string) =>
+  createRoute({
+    operationId,
+    method,
+    path,
+    tags: ["consent"],
+    summary,
+    description,
+    request: { params: LinkParams, query: LinkQuery },
+    responses: { 200: html("The page (or, with Accept: application/json, the outcome)"), ...refusals },
+  });
+
+const routes = {
+  showOptIn: linkRoute(
+    "handleOptInWithToken",
+    "get",
+    "/v1/opt-in/{token}",
+    "Endpoint to handle opt-in links",
+    "Public. Shows the confirmation page of a double opt-in link; changes nothing (GET and HEAD are safe for email scanners). The page's button POSTs to the same URL.",
+  ),
+  confirmOptIn: linkRoute(
+    "confirmOptInWithToken",
+    "post",
+    "/v1/opt-in/{token}",
+    "Confirms a double opt-in link",
+    "Public. Records DOUBLE_OPT_IN with proof (request sequence, IP, user agent, language). Idempotent; refused after a later OPT_OUT.",
+  ),
+  showOptOut: linkRoute(
+    "handleOptOutWithToken",
+    "get",
+    "/v1/opt-out/{token}",
+    "Shows the unsubscribe page of an opt-out link",
+    "Public. Changes nothing; the page's button POSTs to the same URL.",
+  ),
+  confirmOptOut: linkRoute(
+    "optOutWithToken",
+    "post",
+    "/v1/opt-out/{token}",
+    "Opts out through a link (RFC 8058 one-click)",
+    "Public. Records OPT_OUT unless already opted out. Accepts the RFC 8058 body List-Unsubscribe=One-Click.",
+  ),
+};
+
+const wantsJson = (c: Context) => /application\/(?:[\w.-]+\+)?json/.test(c.req.header("Accept") ?? "");
+
+interface Page {
+  lang: Language;
+  branding?: ReturnType<typeof settings>["OPT_IN_BRANDING"][string];
+}
+
+function pageContext(c: Context<AppEnv>, organizationId?: string): Page {
+  const config = settings(c.env);
+  const lang = chooseLanguage(c.req.query("lang"), c.req.header("Accept-Language"), config.DEFAULT_LANGUAGE);
+  const branding = organizationId ? config.OPT_IN_BRANDING[organizationId] : undefined;
+  return { lang, ...(branding ? { branding } : {}) };
+}
+
+/** Who is confirming: the proof stored with the event. */
+async function confirmation(c: Context<AppEnv>): Promise<ConfirmationContext> {
+  const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+  return {
+    ipAddress: c.req.header("CF-Connecting-IP"),
+    userAgent: c.req.header("User-Agent"),
+    language: pageContext(c).lang,
+    oneClick: form["List-Unsubscribe"] === "One-Click",
+  };
+}
+
+type Outcome = LinkOutcome<OptInStatus> | LinkOutcome<OptOutStatus>;
+
+/** Renders a link outcome as its page, or as JSON for a client that asks for it. */
+function answer(c: Context<AppEnv>, outcome: Outcome) {
+  const { claims, status, identifier, event } = outcome;
+  const topic = claims.topic;
+  const action = new URL(c.req.url);
+  action.search = `?lang=${pageContext(c).lang}`;
+  const recipient = maskIdentifier(identifier);
+  const redirect = claims.redirectUrl ? { redirectUrl: claims.redirectUrl } : {};
+  const result: { outcome: z.infer<typeof LinkResult>["outcome"]; model: PageModel } | ApiError = (() => {
+    switch (status) {
+      case "pending":
+        return { outcome: "pending", model: { kind: "confirm", topic, recipient, action: action.pathname + action.search } };
+      case "confirmed":
+        return event
+          ? { outcome: "confirmed", model: { kind: "success", topic, ...redirect } }
+          : { outcome: "already_confirmed", model: { kind: "already_confirmed", topic, ...redirect } };
+      case "withdrawn":
+        return new ApiError("withdrawn", `The person opted out of ${topic} after this link was sent.`);
+      case "subscribed":
+        return { outcome: "subscribed", model: { kind: "opt_out_confirm", topic, recipient, action: action.pathname + action.search } };
+      case "unsubscribed":
+        return { outcome: event ? "unsubscribed" : "already_unsubscribed", model: { kind: "opt_out_success", topic } };
+    }
+  })();
+  if (result instanceof ApiError) {
+    return wantsJson(c) ? problemResponse(result, c) : respondWithPage(c, { kind: "withdrawn", topic }, 409, pageContext(c, claims.organizationId));
+  }
+  if (wantsJson(c)) {
+    return c.json({ outcome: result.outcome, topic, ...(event ? { event } : {}) }, 200, { "Cache-Control": "no-store" });
+  }
+  return respondWithPage(c, result.model, 200, pageContext(c, claims.organizationId));
+}
+
+/** A refused link: a page that says what happened (or a problem for JSON clients); nothing recorded. */
+function refuse(c: Context<AppEnv>, error: LinkRefused) {
+  const expired = error.problem !== "invalid";
+  const detail = {
+    invalid: "The link is malformed or was altered.",
+    expired: "The link has expired.",
+    unknown_key: "The link was signed with a key that has since been retired.",
+  }[error.problem];
+  if (wantsJson(c)) return problemResponse(new ApiError(expired ? "expired_link" : "invalid_link", detail), c);
+  return respondWithPage(c, { kind: expired ? "expired" : "invalid" }, expired ? 410 : 400, pageContext(c));
+}
+
+const handle =
+  (action: (env: Env, token: string, c: Context<AppEnv>) => Promise<Outcome>) =>
+  async (c: Context<AppEnv>) => {
+    try {
+      return answer(c, await action(c.env, c.req.param("token")!, c));
+    } catch (error) {
+      if (error instanceof LinkRefused) return refuse(c, error);
+      throw error;
+    }
+  };
+
+/** The public pages behind double opt-in and opt-out links. */
+export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
+  .openapi(routes.showOptIn, handle((env, token) => inspectOptIn(env, token)))
+  .openapi(routes.confirmOptIn, handle(async (env, token, c) => confirmOptIn(env, token, await confirmation(c))))
+  .openapi(routes.showOptOut, handle((env, token) => inspectOptOut(env, token)))
+  .openapi(routes.confirmOptOut, handle(async (env, token, c) => confirmOptOut(env, token, await confirmation(c))));
+
+linkPages.onError(problemResponse);

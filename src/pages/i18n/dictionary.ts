@@ -1,0 +1,42 @@
+/**
+ * Every text of the opt-in pages. One file per language implements it; a language that misses a
+ * key fails the type check and the dictionary test.
+ */
+export interface Dictionary {
+  /** The language's own name, e.g. "Deutsch". */
+  languageName: string;
+  /** Labels the masked address the link was sent to. */
+  recipientLabel: string;
+  /** Shown with the organization's name, e.g. "Sent on behalf of Acme". */
+  onBehalfOf: (organization: string) => string;
+  privacyPolicy: string;
+  continue: string;
+
+  confirmTitle: string;
+  confirmIntro: (topic: string) => string;
+  confirmButton: string;
+  confirmNote: string;
+
+  successTitle: string;
+  successBody: (topic: string) => string;
+
+  alreadyConfirmedTitle: string;
+  alreadyConfirmedBody: (topic: string) => string;
+
+  withdrawnTitle: string;
+  withdrawnBody: (topic: string) => string;
+
+  expiredTitle: string;
+  expiredBody: string;
+  expiredNextSteps: string;
+
+  invalidTitle: string;
+  invalidBody: string;
+
+  optOutTitle: string;
+  optOutIntro: (topic: string) => string;
+  optOutButton: string;
+
+  optOutSuccessTitle: string;
+  optOutSuccessBody: (topic: string) => string;
+}
