@@ -42,7 +42,7 @@ main { max-width: 34rem; margin: 2rem auto; padding: 2rem 1.5rem; background: #f
 header { display: flex; align-items: center; gap: .75rem; margin-bottom: 1.25rem; color: #444444; font-size: .95rem; }
 header img { max-height: 40px; max-width: 160px; }
 h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 1rem; }
-p { margin: 0 0 1rem; }
+p, form { margin: 0 0 1rem; }
 .recipient { color: #444444; }
 .note { color: #444444; font-size: .95rem; }
 button, .button { display: inline-block; min-height: 48px; padding: .75rem 1.5rem; border: 0; border-radius: 8px; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none;

@@ -15,6 +15,7 @@ export const E2E_SETTINGS: Record<string, string> = {
   JWT_SECRET: E2E_JWT_SECRET,
   OPT_IN_SIGNING_KEY: "e2e-opt-in-signing-key-of-at-least-32-chars",
   OPT_IN_PREVIOUS_SIGNING_KEYS: "",
+  OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),
 };
 
 export const e2eBasic = `Basic ${Buffer.from(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`).toString("base64")}`;
