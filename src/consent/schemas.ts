@@ -113,21 +113,23 @@ export const ConsentEventList = z
   .object({ events: z.array(ConsentEvent), total: z.number().int().min(0) })
   .openapi("ConsentEventList", { example: { events: [SEED_EVENT], total: 1 } });
 
+/** An integer query parameter; its bounds are spelled out for OpenAPI, which does not see through coercion. */
+function queryInteger(name: string, { min, max, fallback }: { min: number; max?: number; fallback: number }) {
+  const bounded = z.coerce.number().int().min(min);
+  return (max === undefined ? bounded : bounded.max(max)).default(fallback).openapi({
+    param: { name, in: "query" },
+    type: "integer",
+    minimum: min,
+    ...(max === undefined ? {} : { maximum: max }),
+    default: fallback,
+    example: fallback,
+  });
+}
+
 export const ListConsentEventsQuery = z.object({
   topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(50)
-    .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 50 }),
-  from: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(0)
-    .openapi({ param: { name: "from", in: "query" }, type: "integer", example: 0 }),
+  limit: queryInteger("limit", { min: 1, max: 100, fallback: 50 }),
+  from: queryInteger("from", { min: 0, fallback: 0 }),
 });
 export type ListConsentEventsQuery = z.infer<typeof ListConsentEventsQuery>;
 

@@ -1,4 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { ApiReference, type OpenApiDocument } from "../pages/api-reference";
+import { newNonce, pageHeaders } from "../pages/respond";
 import type { AppEnv } from "./app-env";
 
 export const OPENAPI_INFO = {
@@ -20,7 +22,18 @@ const getOpenApiDocument = createRoute({
   },
 });
 
-/** Serves the OpenAPI 3.1 document generated from the same zod schemas that validate requests. */
+const getApiReference = createRoute({
+  operationId: "getApiReference",
+  method: "get",
+  path: "/docs",
+  tags: ["meta"],
+  summary: "Human-readable reference of this API (server-rendered, works offline)",
+  responses: {
+    200: { description: "The reference page", content: { "text/html": { schema: z.string() } } },
+  },
+});
+
+/** Serves the OpenAPI 3.1 document, generated from the zod schemas that validate requests, and its reference page. */
 export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -33,19 +46,21 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
     scheme: "basic",
     description: "An API client: base64(client_id:secret).",
   });
-  app.openapi(getOpenApiDocument, (c) =>
-    c.json(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: OPENAPI_INFO,
-        servers: [{ url: new URL(c.req.url).origin }],
-        tags: [
-          { name: "consent", description: "epilot Consent API" },
-          { name: "copilot", description: "Copilot.cx Server API: consent endpoint" },
-          { name: "meta", description: "About this API" },
-        ],
-      }),
-      200,
-    ),
-  );
+  const document = (origin: string) =>
+    app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: OPENAPI_INFO,
+      servers: [{ url: origin }],
+      tags: [
+        { name: "consent", description: "epilot Consent API" },
+        { name: "copilot", description: "Copilot.cx Server API: consent endpoint" },
+        { name: "meta", description: "About this API" },
+      ],
+    });
+  app.openapi(getOpenApiDocument, (c) => c.json(document(new URL(c.req.url).origin), 200));
+  app.openapi(getApiReference, (c) => {
+    const nonce = newNonce();
+    const page = ApiReference({ document: document(new URL(c.req.url).origin) as OpenApiDocument, nonce });
+    return c.html(`<!doctype html>${page}`, 200, { ...pageHeaders(nonce), "Cache-Control": "public, max-age=300" });
+  });
 }

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { SEED_EVENT, SEED_EVENT_REQUEST } from "../../src/consent/schemas";
+import app from "../../src/index";
+import { call } from "../helpers/gateway";
+
+const fetchDocument = async () => (await call("/openapi.json")).json<any>();
+const METHODS = ["get", "post", "put", "patch", "delete"];
+
+function documentedOperations(document: any): string[] {
+  return Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+    Object.keys(item)
+      .filter((method) => METHODS.includes(method))
+      .map((method) => `${method.toUpperCase()} ${path}`),
+  );
+}
+
+describe("GET /openapi.json", () => {
+  it("is OpenAPI 3.1 with both security schemes", async () => {
+    const document = await fetchDocument();
+    expect(document.openapi).toBe("3.1.0");
+    expect(document.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      basicAuth: expect.objectContaining({ type: "http", scheme: "basic" }),
+    });
+    expect(document.servers).toEqual([{ url: "https://gateway.test" }]);
+  });
+
+  it("documents every route of the app, and nothing that is not a route", async () => {
+    const routes = new Set(
+      app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+    );
+    expect(documentedOperations(await fetchDocument()).sort()).toEqual([...routes].sort());
+  });
+
+  it("names the epilot operations as epilot does, and ours", async () => {
+    const document = await fetchDocument();
+    const ids = Object.fromEntries(
+      Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+        Object.entries(item).map(([method, op]: [string, any]) => [op.operationId, `${method.toUpperCase()} ${path}`]),
+      ),
+    );
+    expect(ids).toMatchObject({
+      publishConsentEvent: "POST /v1/consent/publish",
+      listConsentEvents: "GET /v1/consent/{identifier}",
+      handleOptInWithToken: "GET /v1/opt-in/{token}",
+      requestDoubleOptIn: "POST /v1/consent/double-opt-in",
+      reportCopilotAnalysisConsentChanged: "POST /v2/api/report/user_copilot_analysis_consent_changed",
+    });
+  });
+
+  it("carries the seed examples", async () => {
+    const { components } = await fetchDocument();
+    expect(components.schemas.ConsentEventRequestBody.example).toEqual(SEED_EVENT_REQUEST);
+    expect(components.schemas.ConsentEvent.example).toEqual(SEED_EVENT);
+    expect(components.schemas.ConsentEventList.example).toEqual({ events: [SEED_EVENT], total: 1 });
+    expect(components.schemas.CopilotConsentChanged.example).toEqual({ consent_value: true, user_id: "325ca496-afe8-4f44-bd37-b0dc90bdfdea" });
+    expect(components.schemas.CopilotError.example).toEqual({
+      reason: "COMMON.REQUEST_VALIDATION",
+      error_message: "1 validation error: [ may not be null --> consent_value ]",
+    });
+  });
+
+  it("documents every error status with its error schema", async () => {
+    const { paths } = await fetchDocument();
+    const publish = paths["/v1/consent/publish"].post;
+    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "413", "415", "500"]);
+    for (const status of ["400", "401", "403", "413", "415", "500"]) {
+      expect(publish.responses[status].content["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
+    }
+    const copilot = paths["/v2/api/report/user_copilot_analysis_consent_changed"].post;
+    expect(copilot.responses["400"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CopilotError" });
+    expect(copilot.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
+    const optIn = paths["/v1/opt-in/{token}"].get;
+    expect(optIn.security).toBeUndefined();
+    expect(Object.keys(optIn.responses).sort()).toEqual(["200", "400", "409", "410"]);
+    expect(optIn.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(["path:token", "query:lang"]);
+    const list = paths["/v1/consent/{identifier}"].get;
+    expect(list.parameters.find((p: any) => p.name === "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 50 });
+  });
+});
+
+describe("GET /docs", () => {
+  it("renders the reference server-side, without scripts or third-party requests", async () => {
+    const response = await call("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Security-Policy")).toMatch(/^default-src 'none'; style-src 'nonce-/);
+    const html = await response.text();
+    for (const id of ["publishConsentEvent", "listConsentEvents", "handleOptInWithToken", "requestDoubleOptIn", "reportCopilotAnalysisConsentChanged"]) {
+      expect(html).toContain(`id="${id}"`);
+    }
+    expect(html).not.toMatch(/<script|<link /i);
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    expect(html).toContain("exampleuser@epilot.cloud");
+  });
+});
