@@ -158,3 +158,48 @@ export const DoubleOptInLinks = z
     expires_at: z.string().openapi({ format: "date-time", description: "When opt_in_url stops working" }),
   })
   .openapi("DoubleOptInLinks");
+
+/** Position after the last event of a page of the organization-wide feed. */
+export interface FeedCursor {
+  createdAt: string;
+  identifier: string;
+  sequence: number;
+}
+
+const FeedCursorParam = z
+  .string()
+  .transform((text, ctx): FeedCursor => {
+    try {
+      const [createdAt, identifier, sequence] = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
+      if (typeof createdAt === "string" && typeof identifier === "string" && Number.isInteger(sequence)) return { createdAt, identifier, sequence };
+    } catch {}
+    ctx.addIssue({ code: "custom", message: "is not a cursor this API returned" });
+    return z.NEVER;
+  })
+  .optional()
+  .openapi({ param: { name: "cursor", in: "query" }, type: "string", description: "next_cursor of the previous page" });
+
+export function encodeFeedCursor({ createdAt, identifier, sequence }: FeedCursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([createdAt, identifier, sequence]));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+const instant = (name: string, description: string) =>
+  z.iso.datetime({ offset: true }).optional().openapi({ param: { name, in: "query" }, description, example: "2026-01-01T00:00:00.000Z" });
+
+export const OrganizationEventsQuery = z.object({
+  topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
+  type: z.enum(EVENT_TYPES).optional().openapi({ param: { name: "type", in: "query" } }),
+  since: instant("since", "Only events created at or after this instant"),
+  until: instant("until", "Only events created before this instant"),
+  limit: queryInteger("limit", { min: 1, max: 500, fallback: 100 }),
+  cursor: FeedCursorParam,
+});
+export type OrganizationEventsQuery = z.infer<typeof OrganizationEventsQuery>;
+
+export const OrganizationEventPage = z
+  .object({
+    events: z.array(ConsentEvent),
+    next_cursor: z.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page" }),
+  })
+  .openapi("OrganizationEventPage");

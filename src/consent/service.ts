@@ -1,7 +1,9 @@
 import type { Principal } from "../auth/principal";
 import { ledgerName, type ListQuery, type StoredEvent } from "../storage/identifier-ledger";
 import { normalizeIdentifier } from "./identifier";
-import type { ConsentEvent, ConsentMeta, EventType } from "./schemas";
+import { queryIndex } from "../storage/event-index";
+import type { ConsentEventRow } from "../storage/d1-schema";
+import { encodeFeedCursor, type ConsentEvent, type ConsentMeta, type EventType, type OrganizationEventsQuery } from "./schemas";
 
 /** An event to record, as the API surfaces hand it over. */
 export interface EventInput {
@@ -40,6 +42,40 @@ export async function listEvents(
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const page = await stub.list(key, query);
   return { events: page.events.map(toConsentEvent), total: page.total };
+}
+
+/**
+ * The organization's events across identifiers, oldest first, from the D1 index (which trails the
+ * identifiers' own ledgers by the outbox delay).
+ */
+export async function listOrganizationEvents(
+  env: Env,
+  principal: Principal,
+  { cursor, since, until, limit, ...filters }: OrganizationEventsQuery,
+): Promise<{ events: ConsentEvent[]; next_cursor: string | null }> {
+  const utc = (instant?: string) => (instant === undefined ? undefined : new Date(instant).toISOString());
+  const rows = await queryIndex(env.DB, principal.organizationId, {
+    ...filters,
+    since: utc(since),
+    until: utc(until),
+    limit: limit + 1,
+    after: cursor,
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    events: page.map(rowToConsentEvent),
+    next_cursor: rows.length > limit && last ? encodeFeedCursor(last) : null,
+  };
+}
+
+function rowToConsentEvent(row: ConsentEventRow): ConsentEvent {
+  return toConsentEvent({
+    ...row,
+    type: row.type as EventType,
+    source: row.source ?? undefined,
+    meta: row.meta ?? undefined,
+  });
 }
 
 /** The public (epilot) shape of a stored event. */

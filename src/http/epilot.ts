@@ -9,8 +9,10 @@ import {
   DoubleOptInLinks,
   DoubleOptInRequestBody,
   ListConsentEventsQuery,
+  OrganizationEventPage,
+  OrganizationEventsQuery,
 } from "../consent/schemas";
-import { listEvents, recordEvent } from "../consent/service";
+import { listEvents, listOrganizationEvents, recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { jsonBody } from "./json-body";
 import { problemResponse } from "./problem";
@@ -75,6 +77,25 @@ const requestDoubleOptInRoute = createRoute({
   },
 });
 
+const listOrganizationEventsRoute = createRoute({
+  operationId: "listOrganizationEvents",
+  method: "get",
+  path: "/v1/events",
+  tags: ["consent"],
+  summary: "Lists the organization's consent events across identifiers, oldest first",
+  description:
+    "Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. " +
+    "It trails publishes by the outbox delay (normally well under a second); one identifier's history is always current in listConsentEvents.",
+  security,
+  middleware: [authenticate, requireScope("consent:read")],
+  request: { query: OrganizationEventsQuery },
+  responses: {
+    200: { description: "One page of events", content: { "application/json": { schema: OrganizationEventPage } } },
+    ...problemResponses,
+    ...queryProblemResponses,
+  },
+});
+
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
@@ -85,6 +106,7 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const links = await requestDoubleOptIn(c.env, c.var.principal, c.req.valid("json"), new URL(c.req.url).origin);
     return c.json(links, 201);
   })
+  .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");
     const { topic, limit, from } = c.req.valid("query");
