@@ -124,51 +124,53 @@ async function confirmation(c: Context<AppEnv>): Promise<ConfirmationContext> {
 }
 
 type Outcome = LinkOutcome<OptInStatus> | LinkOutcome<OptOutStatus>;
+type Presentation = { outcome: z.infer<typeof LinkResult>["outcome"]; model: PageModel };
+
+/** What a person sees of an outcome that is not a refusal. */
+function present({ claims: { topic, redirectUrl }, status, identifier, event }: Outcome, action: string): Presentation {
+  const recipient = maskIdentifier(identifier);
+  const redirect = redirectUrl ? { redirectUrl } : {};
+  switch (status) {
+    case "pending":
+      return { outcome: "pending", model: { kind: "confirm", topic, recipient, action } };
+    case "confirmed":
+      return event
+        ? { outcome: "confirmed", model: { kind: "success", topic, ...redirect } }
+        : { outcome: "already_confirmed", model: { kind: "already_confirmed", topic, ...redirect } };
+    case "subscribed":
+      return { outcome: "subscribed", model: { kind: "opt_out_confirm", topic, recipient, action } };
+    case "unsubscribed":
+      return { outcome: event ? "unsubscribed" : "already_unsubscribed", model: { kind: "opt_out_success", topic } };
+    case "withdrawn":
+      throw new Error("a withdrawn outcome is a refusal");
+  }
+}
+
+/** A refusal: a page that says what happened, or a problem for a JSON client. Nothing was recorded. */
+function refuse(c: Context<AppEnv>, error: ApiError, model: PageModel, organizationId?: string) {
+  if (wantsJson(c)) return problemResponse(error, c);
+  return respondWithPage(c, model, error.status as 400 | 409 | 410, pageContext(c, organizationId));
+}
 
 /** Renders a link outcome as its page, or as JSON for a client that asks for it. */
 function answer(c: Context<AppEnv>, outcome: Outcome) {
-  const { claims, status, identifier, event } = outcome;
-  const topic = claims.topic;
-  const action = new URL(c.req.url);
-  action.search = `?lang=${pageContext(c).lang}`;
-  const recipient = maskIdentifier(identifier);
-  const redirect = claims.redirectUrl ? { redirectUrl: claims.redirectUrl } : {};
-  const result: { outcome: z.infer<typeof LinkResult>["outcome"]; model: PageModel } | ApiError = (() => {
-    switch (status) {
-      case "pending":
-        return { outcome: "pending", model: { kind: "confirm", topic, recipient, action: action.pathname + action.search } };
-      case "confirmed":
-        return event
-          ? { outcome: "confirmed", model: { kind: "success", topic, ...redirect } }
-          : { outcome: "already_confirmed", model: { kind: "already_confirmed", topic, ...redirect } };
-      case "withdrawn":
-        return new ApiError("withdrawn", `The person opted out of ${topic} after this link was sent.`);
-      case "subscribed":
-        return { outcome: "subscribed", model: { kind: "opt_out_confirm", topic, recipient, action: action.pathname + action.search } };
-      case "unsubscribed":
-        return { outcome: event ? "unsubscribed" : "already_unsubscribed", model: { kind: "opt_out_success", topic } };
-    }
-  })();
-  if (result instanceof ApiError) {
-    return wantsJson(c) ? problemResponse(result, c) : respondWithPage(c, { kind: "withdrawn", topic }, 409, pageContext(c, claims.organizationId));
+  const { claims, event } = outcome;
+  if (outcome.status === "withdrawn") {
+    const error = new ApiError("withdrawn", `The person opted out of ${claims.topic} after this link was sent.`);
+    return refuse(c, error, { kind: "withdrawn", topic: claims.topic }, claims.organizationId);
   }
-  if (wantsJson(c)) {
-    return c.json({ outcome: result.outcome, topic, ...(event ? { event } : {}) }, 200, { "Cache-Control": "no-store" });
-  }
-  return respondWithPage(c, result.model, 200, pageContext(c, claims.organizationId));
+  const page = pageContext(c, claims.organizationId);
+  // The form posts back to this link, keeping the page's language.
+  const { outcome: result, model } = present(outcome, `${new URL(c.req.url).pathname}?lang=${page.lang}`);
+  if (wantsJson(c)) return c.json({ outcome: result, topic: claims.topic, ...(event ? { event } : {}) }, 200, { "Cache-Control": "no-store" });
+  return respondWithPage(c, model, 200, page);
 }
 
-/** A refused link: a page that says what happened (or a problem for JSON clients); nothing recorded. */
-function refuse(c: Context<AppEnv>, error: LinkRefused) {
-  const expired = error.problem !== "invalid";
-  const detail = {
-    invalid: "The link is malformed or was altered.",
-    expired: "The link has expired.",
-    unknown_key: "The link was signed with a key that has since been retired.",
-  }[error.problem];
-  if (wantsJson(c)) return problemResponse(new ApiError(expired ? "expired_link" : "invalid_link", detail), c);
-  return respondWithPage(c, { kind: expired ? "expired" : "invalid" }, expired ? 410 : 400, pageContext(c));
-}
+const LINK_PROBLEMS = {
+  invalid: { kind: "invalid_link", detail: "The link is malformed or was altered.", page: "invalid" },
+  expired: { kind: "expired_link", detail: "The link has expired.", page: "expired" },
+  unknown_key: { kind: "expired_link", detail: "The link was signed with a key that has since been retired.", page: "expired" },
+} as const;
 
 const handle =
   (action: (env: Env, token: string, c: Context<AppEnv>) => Promise<Outcome>) =>
@@ -176,7 +178,10 @@ const handle =
     try {
       return answer(c, await action(c.env, c.req.param("token")!, c));
     } catch (error) {
-      if (error instanceof LinkRefused) return refuse(c, error);
+      if (error instanceof LinkRefused) {
+        const problem = LINK_PROBLEMS[error.problem];
+        return refuse(c, new ApiError(problem.kind, problem.detail), { kind: problem.page });
+      }
       throw error;
     }
   };

@@ -34,6 +34,9 @@ export interface LinkView<S> {
   identifier?: string;
 }
 
+/** What a link adds to the event it records: source and proof in meta. */
+export type Proof = Omit<NewEvent, "type" | "topic">;
+
 export interface ListQuery {
   topic?: string;
   limit: number;
@@ -121,22 +124,11 @@ export class IdentifierLedger extends DurableObject<Env> {
    * Records DOUBLE_OPT_IN for a pending request, atomically with the check: a request is confirmed
    * at most once, and never after a later OPT_OUT on its topic.
    */
-  async confirmOptIn(
-    organizationId: string,
-    requestSequence: number,
-    topic: string,
-    proof: Omit<NewEvent, "type" | "topic">,
-  ): Promise<LinkView<OptInStatus> & { event?: StoredEvent }> {
-    const outcome: LinkView<OptInStatus> & { event?: StoredEvent } = this.ctx.storage.transactionSync(() =>
-      this.asOwnerOf(organizationId, (owner) => {
-        const status = this.optInStatusNow(requestSequence, topic);
-        if (status !== "pending") return { status, identifier: owner.identifier };
-        const event = this.appendNow(owner, { type: "DOUBLE_OPT_IN", topic, ...proof });
-        return { status: "confirmed" as const, identifier: owner.identifier, event };
-      }),
-    );
-    if (outcome.event) await this.scheduleFlush();
-    return outcome;
+  confirmOptIn(organizationId: string, requestSequence: number, topic: string, proof: Proof) {
+    return this.appendUnless(organizationId, () => {
+      const status = this.optInStatusNow(requestSequence, topic);
+      return status === "pending" ? { status: "confirmed" as const, append: { type: "DOUBLE_OPT_IN", topic, ...proof } } : { status };
+    });
   }
 
   /** Whether the identifier is currently opted out of `topic`. Changes nothing. */
@@ -145,20 +137,12 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Records OPT_OUT unless the latest consent event on `topic` already is one (links get clicked twice). */
-  async optOut(
-    organizationId: string,
-    topic: string,
-    proof: Omit<NewEvent, "type" | "topic">,
-  ): Promise<LinkView<OptOutStatus> & { event?: StoredEvent }> {
-    const outcome: LinkView<OptOutStatus> & { event?: StoredEvent } = this.ctx.storage.transactionSync(() =>
-      this.asOwnerOf(organizationId, (owner) => {
-        if (this.optOutStatusNow(topic) === "unsubscribed") return { status: "unsubscribed" as const, identifier: owner.identifier };
-        const event = this.appendNow(owner, { type: "OPT_OUT", topic, ...proof });
-        return { status: "unsubscribed" as const, identifier: owner.identifier, event };
-      }),
+  optOut(organizationId: string, topic: string, proof: Proof) {
+    return this.appendUnless(organizationId, () =>
+      this.optOutStatusNow(topic) === "unsubscribed"
+        ? { status: "unsubscribed" as const }
+        : { status: "unsubscribed" as const, append: { type: "OPT_OUT", topic, ...proof } },
     );
-    if (outcome.event) await this.scheduleFlush();
-    return outcome;
   }
 
   /** How many events still wait for D1. */
@@ -245,6 +229,24 @@ export class IdentifierLedger extends DurableObject<Env> {
       )
       .toArray()[0];
     return latest?.type === "OPT_OUT" ? "unsubscribed" : "subscribed";
+  }
+
+  /**
+   * Checks and appends in one synchronous transaction, so no other request can slip in between:
+   * `decide` answers the status and, if the link should record something, the event to append.
+   */
+  private async appendUnless<S extends string>(
+    organizationId: string,
+    decide: () => { status: S; append?: NewEvent },
+  ): Promise<LinkView<S | "unknown"> & { event?: StoredEvent }> {
+    const outcome = this.ctx.storage.transactionSync(() =>
+      this.asOwnerOf(organizationId, (owner): LinkView<S> & { event?: StoredEvent } => {
+        const { status, append } = decide();
+        return { status, identifier: owner.identifier, ...(append ? { event: this.appendNow(owner, append) } : {}) };
+      }),
+    );
+    if ("event" in outcome && outcome.event) await this.scheduleFlush();
+    return outcome;
   }
 
   /** Runs `action` for a link of `organizationId`; a ledger of another organization (or none) is "unknown". */
