@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/**
+ * Starts the gateway under `wrangler dev`, exactly as `npm run dev` runs it, on a free loopback port
+ * with fresh local state (migrations applied) and the given settings. Used by the end-to-end tests'
+ * global setup and by `npm run openapi` (which only needs the served document).
+ */
+
+const root = path.resolve(import.meta.dirname, "..");
+const wrangler = path.join(root, "node_modules/.bin/wrangler");
+const offline = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+
+export interface WranglerDev {
+  baseUrl: string;
+  /** Ends wrangler and workerd and removes the local state. */
+  stop(): void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, log: () => string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`wrangler dev did not start within 60 s:\n${log()}`);
+}
+
+/** `settings` receives the base URL (for settings such as PUBLIC_BASE_URL) and answers the env file's variables. */
+export async function startWranglerDev(settings: (baseUrl: string) => Record<string, string> = () => ({})): Promise<WranglerDev> {
+  const state = mkdtempSync(path.join(tmpdir(), "consent-gateway-dev-"));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const envFile = path.join(state, "dev.env");
+  writeFileSync(
+    envFile,
+    Object.entries(settings(baseUrl))
+      .map(([k, v]) => `${k}='${v}'`)
+      .join("\n"),
+  );
+
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    cwd: root,
+    env: offline,
+    encoding: "utf8",
+  });
+  if (migrate.status !== 0) {
+    rmSync(state, { recursive: true, force: true });
+    throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  }
+
+  let output = "";
+  const child = spawn(
+    wrangler,
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
+    { cwd: root, env: offline, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const stop = () => {
+    // wrangler starts workerd as a child: end the whole process group.
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {}
+    rmSync(state, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilUp(baseUrl, child, () => output);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { baseUrl, stop };
+}
