@@ -19,6 +19,9 @@ function keySet(url: string) {
 /** Why a bearer token was refused; safe to show to the caller. */
 export class TokenRefused extends Error {}
 
+/** The identity provider's key set could not be fetched: the token may be fine, so try again later. */
+export class KeysUnavailable extends Error {}
+
 export async function verifyBearer(token: string, config: Settings): Promise<Principal> {
   let alg: string | undefined;
   try {
@@ -43,14 +46,12 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
     }
   } catch (error) {
     if (error instanceof TokenRefused) throw error;
+    if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw new KeysUnavailable(String(error));
     if (error instanceof errors.JWTExpired) throw new TokenRefused("The bearer token has expired.");
     if (error instanceof errors.JWTClaimValidationFailed) {
       throw new TokenRefused(`The bearer token's "${error.claim}" claim is invalid: ${error.reason}.`);
     }
-    if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
-      throw new TokenRefused("The bearer token's signature does not verify.");
-    }
-    throw error;
+    throw new TokenRefused("The bearer token's signature does not verify.");
   }
   const organizationId = payload[config.JWT_ORGANIZATION_CLAIM];
   if (typeof organizationId !== "string" || organizationId === "") {

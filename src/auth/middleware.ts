@@ -3,7 +3,7 @@ import { settings, type Scope } from "../config";
 import { ApiError } from "../http/api-error";
 import type { AppEnv } from "../http/app-env";
 import { verifyBasic } from "./basic";
-import { TokenRefused, verifyBearer } from "./bearer";
+import { KeysUnavailable, TokenRefused, verifyBearer } from "./bearer";
 
 const REALM = 'realm="consent-gateway"';
 
@@ -29,6 +29,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         c.set("principal", await verifyBearer(credentials, config));
       } catch (error) {
         if (error instanceof TokenRefused) throw unauthorized(error.message, "invalid_token");
+        if (error instanceof KeysUnavailable) {
+          console.warn(`JWKS unavailable: ${error.message}`);
+          throw new ApiError("unavailable", "The identity provider's keys could not be fetched; try again shortly.", [], { "Retry-After": "5" });
+        }
         throw error;
       }
       break;

@@ -31,7 +31,8 @@ export type ErrorKind =
   | "internal"
   | "invalid_link"
   | "expired_link"
-  | "withdrawn";
+  | "withdrawn"
+  | "unavailable";
 
 const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unauthorized: 401,
@@ -46,6 +47,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   invalid_link: 400,
   expired_link: 410,
   withdrawn: 409,
+  unavailable: 503,
 };
 
 /**

@@ -25,7 +25,7 @@ function describe(error: FieldError): string {
 /** Renders any error in Copilot's shape: `{reason, error_message}`. */
 export function copilotErrorResponse(error: unknown): Response {
   const apiError = asApiError(error);
-  const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden";
+  const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden" || apiError.kind === "unavailable";
   const count = apiError.errors.length;
   const body: z.infer<typeof CopilotError> = {
     reason: isAuth ? "AUTH.UNAUTHORIZED" : "COMMON.REQUEST_VALIDATION",

@@ -15,6 +15,7 @@ const TITLES: Record<ErrorKind, string> = {
   invalid_link: "Invalid link",
   expired_link: "Link expired",
   withdrawn: "Consent withdrawn",
+  unavailable: "Service unavailable",
 };
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;

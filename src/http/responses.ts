@@ -11,6 +11,7 @@ export const problemResponses = {
   401: problem("Missing or invalid credentials"),
   403: problem("The credentials lack the scope this operation needs"),
   500: problem("The gateway failed or is misconfigured"),
+  503: problem("The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds"),
 };
 
 /** Extra error responses of an operation that takes a JSON body. */
@@ -35,6 +36,8 @@ export const copilotErrorResponses = {
   403: copilotError("The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)"),
   413: copilotError("The request body is larger than 1 MiB"),
   415: copilotError("The request body is not JSON"),
+  500: copilotError("The gateway failed or is misconfigured"),
+  503: copilotError("The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`); retry after Retry-After seconds"),
 };
 
 export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { basicAuth: [] }];

@@ -63,8 +63,8 @@ describe("GET /openapi.json", () => {
   it("documents every error status with its error schema", async () => {
     const { paths } = await fetchDocument();
     const publish = paths["/v1/consent/publish"].post;
-    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "413", "415", "500"]);
-    for (const status of ["400", "401", "403", "413", "415", "500"]) {
+    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "413", "415", "500", "503"]);
+    for (const status of ["400", "401", "403", "413", "415", "500", "503"]) {
       expect(publish.responses[status].content["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
     }
     const copilot = paths["/v2/api/report/user_copilot_analysis_consent_changed"].post;
