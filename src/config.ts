@@ -60,6 +60,8 @@ const settingsSchema = z.object({
   JWT_ISSUER: unlessBlank(z.string().optional()),
   JWT_AUDIENCE: unlessBlank(z.string().optional()),
   JWT_ORGANIZATION_CLAIM: unlessBlank(z.string().default("organization_id")),
+  /** Longest a bearer token may live (exp minus iat, or minus now without iat). */
+  JWT_MAX_LIFETIME_SECONDS: unlessBlank(z.coerce.number().int().min(60).max(31 * 24 * 60 * 60).default(24 * 60 * 60)),
   OPT_IN_SIGNING_KEY: unlessBlank(z.string().min(32, "must be at least 32 characters").optional()),
   OPT_IN_PREVIOUS_SIGNING_KEYS: unlessBlank(
     z

@@ -1,21 +1,37 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { ApiError } from "./http/api-error";
 import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
 import { epilotApi } from "./http/epilot";
-import { notFound } from "./http/not-found";
 import { linkPages } from "./http/opt-in-links";
 import { serveOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
+import { privateByDefault, securityHeaders } from "./http/response-headers";
 
 export { IdentifierLedger } from "./storage/identifier-ledger";
 
 const app = new OpenAPIHono<AppEnv>();
+app.use(
+  requestId(),
+  securityHeaders,
+  privateByDefault,
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      problemResponse(
+        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${methods.join(", ")}.`, [], { Allow: methods.join(", ") }),
+        c,
+      ),
+  }),
+);
 app.route("/", epilotApi);
 app.route("/", copilotApi);
 app.route("/", linkPages);
 serveOpenApi(app);
 
-app.notFound(notFound(app));
+app.notFound((c) => problemResponse(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
 app.onError(problemResponse);
 
 export default app;

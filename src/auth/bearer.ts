@@ -53,6 +53,7 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
     }
     throw new TokenRefused("The bearer token's signature does not verify.");
   }
+  checkLifetime(payload, config.JWT_MAX_LIFETIME_SECONDS);
   const organizationId = payload[config.JWT_ORGANIZATION_CLAIM];
   if (typeof organizationId !== "string" || organizationId === "") {
     throw new TokenRefused(`The bearer token has no "${config.JWT_ORGANIZATION_CLAIM}" claim.`);
@@ -63,6 +64,23 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
     subject: typeof payload.sub === "string" ? payload.sub : "jwt",
     scheme: "bearer",
   };
+}
+
+/** How far a token's `iat` may be ahead of our clock. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * What jose leaves to us: `exp: 1e400` parses as Infinity and would never expire, and an `iat`
+ * from the future or a decade-long token is a key-handling mistake we should not honour.
+ */
+function checkLifetime({ exp, iat }: JWTPayload, maxLifetime: number) {
+  const now = Date.now() / 1000;
+  if (!Number.isFinite(exp)) throw new TokenRefused('The bearer token\'s "exp" claim must be a finite number.');
+  if (iat !== undefined && !Number.isFinite(iat)) throw new TokenRefused('The bearer token\'s "iat" claim must be a finite number.');
+  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('The bearer token\'s "iat" claim is in the future.');
+  if (exp! - (iat ?? now) > maxLifetime) {
+    throw new TokenRefused(`The bearer token lives longer than ${maxLifetime} seconds (JWT_MAX_LIFETIME_SECONDS).`);
+  }
 }
 
 /** The space-separated `scope` claim; absent means every scope. */

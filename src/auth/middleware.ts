@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { settings, type Scope } from "../config";
+import { log } from "../log";
 import { ApiError } from "../http/api-error";
 import type { AppEnv } from "../http/app-env";
 import { verifyBasic } from "./basic";
@@ -30,7 +31,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       } catch (error) {
         if (error instanceof TokenRefused) throw unauthorized(error.message, "invalid_token");
         if (error instanceof KeysUnavailable) {
-          console.warn(`JWKS unavailable: ${error.message}`);
+          log("warn", "JWKS unavailable", { request_id: c.var.requestId, problem: error.message });
           throw new ApiError("unavailable", "The identity provider's keys could not be fetched; try again shortly.", [], { "Retry-After": "5" });
         }
         throw error;

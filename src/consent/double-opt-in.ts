@@ -94,8 +94,14 @@ export async function requestDoubleOptIn(
 /** A verified link and the ledger it points to. */
 async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") {
   const claims = await verifyLink(token, purpose, keyRing(settings(env)));
-  const stub = env.IDENTIFIER_LEDGER.get(env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId));
-  return { claims, stub };
+  let id: DurableObjectId;
+  try {
+    id = env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId);
+  } catch {
+    // Signed by us, yet naming no ledger of this namespace: as good as forged.
+    throw new LinkRefused("invalid");
+  }
+  return { claims, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 
 export interface LinkOutcome<S> {

@@ -8,49 +8,72 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const META_MAX_BYTES = 32 * 1024;
 export const META_MAX_DEPTH = 10;
 
-/** Nesting depth of a JSON value: a flat object is 1. */
-function depth(value: unknown): number {
-  if (value === null || typeof value !== "object") return 0;
-  const children = Object.values(value as object);
-  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
+/** Whether a JSON value nests objects or arrays deeper than `limit` (a flat object is 1); iterative, so any depth is safe. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
-export const ConsentIdentifier = z
-  .string()
-  .trim()
-  .min(1)
-  .max(320)
-  .openapi("ConsentIdentifier", {
-    description:
-      "Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are " +
-      "compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets.",
-    example: "exampleuser@epilot.cloud",
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * A name for a person, topic or system: well-formed Unicode (a lone surrogate would be stored
+ * differently by each store it reaches) and no control characters.
+ */
+const cleanText = (schema: z.ZodString) =>
+  schema.superRefine((text, ctx) => {
+    if (!text.isWellFormed()) {
+      ctx.addIssue({ code: "custom", message: "must be well-formed Unicode (it has a lone surrogate)", params: { code: "invalid_unicode" } });
+    } else if (CONTROL_CHARACTER.test(text)) {
+      ctx.addIssue({ code: "custom", message: "must not contain control characters", params: { code: "control_character" } });
+    }
   });
 
-export const ConsentTopic = z
-  .string()
-  .min(1)
-  .max(200)
-  .openapi("ConsentTopic", { description: "Consent Topic (what the person is opting into)", example: "EMAIL_MARKETING" });
+export const ConsentIdentifier = cleanText(z.string().trim().min(1).max(320)).openapi("ConsentIdentifier", {
+  description:
+    "Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are " +
+    "compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. " +
+    "Well-formed Unicode without control characters.",
+  example: "exampleuser@epilot.cloud",
+});
 
-export const ConsentSource = z
-  .string()
-  .min(1)
-  .max(200)
-  .openapi("ConsentSource", { description: "Consent Source (Origin of the Consent Event)", example: "www.frontend.epilot.cloud" });
+export const ConsentTopic = cleanText(z.string().min(1).max(200)).openapi("ConsentTopic", {
+  description: "Consent Topic (what the person is opting into)",
+  example: "EMAIL_MARKETING",
+});
 
+export const ConsentSource = cleanText(z.string().min(1).max(200)).openapi("ConsentSource", {
+  description: "Consent Source (Origin of the Consent Event)",
+  example: "www.frontend.epilot.cloud",
+});
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Evidence, kept exactly as sent: a custom schema passes the parsed object through untouched
+ * (a zod record would rebuild it and lose an own `__proto__` key). The body's JSON was already
+ * checked for duplicate keys, unrepresentable numbers and lone surrogates (http/strict-json.ts).
+ */
 export const ConsentMeta = z
-  .record(z.string(), z.unknown())
+  .custom<Record<string, unknown>>(isJsonObject, { params: { expected: "object" } })
   .superRefine((meta, ctx) => {
-    if (new TextEncoder().encode(JSON.stringify(meta)).length > META_MAX_BYTES) {
-      ctx.addIssue({ code: "custom", message: `must be at most ${META_MAX_BYTES} bytes as JSON` });
-    }
-    if (depth(meta) > META_MAX_DEPTH) {
-      ctx.addIssue({ code: "custom", message: `must be nested at most ${META_MAX_DEPTH} levels deep` });
+    if (nestedDeeperThan(meta, META_MAX_DEPTH)) {
+      ctx.addIssue({ code: "custom", message: `must be nested at most ${META_MAX_DEPTH} levels deep`, params: { code: "too_deep" } });
+    } else if (new TextEncoder().encode(JSON.stringify(meta)).length > META_MAX_BYTES) {
+      ctx.addIssue({ code: "custom", message: `must be at most ${META_MAX_BYTES} bytes as JSON`, params: { code: "too_big" } });
     }
   })
   .openapi("ConsentMeta", {
-    description: `Any JSON object: at most ${META_MAX_BYTES} bytes serialised and ${META_MAX_DEPTH} levels deep.`,
+    type: "object",
+    additionalProperties: {},
+    description: `Any JSON object, stored exactly as sent: at most ${META_MAX_BYTES} bytes serialised and ${META_MAX_DEPTH} levels deep.`,
   });
 
 export type ConsentMeta = z.infer<typeof ConsentMeta>;
@@ -184,17 +207,39 @@ export function encodeFeedCursor({ createdAt, identifier, sequence }: FeedCursor
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-const instant = (name: string, description: string) =>
-  z.iso.datetime({ offset: true }).optional().openapi({ param: { name, in: "query" }, description, example: "2026-01-01T00:00:00.000Z" });
+/** The instants the feed can be asked about; stored times are ISO 8601 UTC with four-digit years. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-export const OrganizationEventsQuery = z.object({
-  topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
-  type: z.enum(EVENT_TYPES).optional().openapi({ param: { name: "type", in: "query" } }),
-  since: instant("since", "Only events created at or after this instant"),
-  until: instant("until", "Only events created before this instant"),
-  limit: queryInteger("limit", { min: 1, max: 500, fallback: 100 }),
-  cursor: FeedCursorParam,
-});
+/** A time bound, answered as the instant it names (offsets resolved), so bounds compare as times. */
+const instant = (name: string, description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((text, ctx) => {
+      const time = Date.parse(text);
+      if (!(time >= EARLIEST && time <= LATEST)) {
+        ctx.addIssue({ code: "custom", message: "must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z", params: { code: "out_of_range" } });
+        return z.NEVER;
+      }
+      return new Date(time);
+    })
+    .optional()
+    .openapi({ param: { name, in: "query" }, type: "string", format: "date-time", description, example: "2026-01-01T00:00:00.000Z" });
+
+export const OrganizationEventsQuery = z
+  .object({
+    topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
+    type: z.enum(EVENT_TYPES).optional().openapi({ param: { name: "type", in: "query" } }),
+    since: instant("since", "Only events created at or after this instant"),
+    until: instant("until", "Only events created before this instant"),
+    limit: queryInteger("limit", { min: 1, max: 500, fallback: 100 }),
+    cursor: FeedCursorParam,
+  })
+  .superRefine(({ since, until }, ctx) => {
+    if (since && until && until <= since) {
+      ctx.addIssue({ code: "custom", path: ["until"], message: "must be later than since", params: { code: "empty_range" } });
+    }
+  });
 export type OrganizationEventsQuery = z.infer<typeof OrganizationEventsQuery>;
 
 export const OrganizationEventPage = z

@@ -53,7 +53,8 @@ export async function listOrganizationEvents(
   principal: Principal,
   { cursor, since, until, limit, ...filters }: OrganizationEventsQuery,
 ): Promise<{ events: ConsentEvent[]; next_cursor: string | null }> {
-  const utc = (instant?: string) => (instant === undefined ? undefined : new Date(instant).toISOString());
+  // Bounds are 1970..9999 (validated), where ISO 8601 UTC text sorts as time does, like created_at.
+  const utc = (instant?: Date) => instant?.toISOString();
   const rows = await queryIndex(env.DB, principal.organizationId, {
     ...filters,
     since: utc(since),

@@ -1,6 +1,8 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Context } from "hono";
 import { ConfigError } from "../config";
+import { errorFields, log } from "../log";
 
 /** Where a bad value was found: the request body, the query string or a path parameter. */
 export type FieldLocation = "body" | "query" | "path";
@@ -69,10 +71,11 @@ export class ApiError extends Error {
 }
 
 /** Any thrown value as an ApiError: known refusals as they are, anything else as a logged 500. */
-export function asApiError(error: unknown): ApiError {
+export function asApiError(error: unknown, c: Context): ApiError {
   if (error instanceof ApiError) return error;
+  const request_id = c.get("requestId");
   if (error instanceof ConfigError) {
-    console.error(`Configuration error: ${error.message}`);
+    log("error", "configuration error", { request_id, setting: error.setting, problem: error.message });
     return new ApiError("misconfigured", `The gateway is misconfigured (${error.setting}); ask its operator.`);
   }
   // Hono's JSON validator throws a 400 HTTPException for a body that does not parse.
@@ -81,6 +84,7 @@ export function asApiError(error: unknown): ApiError {
       { location: "body", path: "", code: "malformed_json", message: "is not valid JSON" },
     ]);
   }
-  console.error("Unhandled error:", error);
+  // The route pattern, not the path: a path may carry an identifier.
+  log("error", "unhandled error", { request_id, method: c.req.method, route: c.req.routePath, ...errorFields(error) });
   return new ApiError("internal", "Something went wrong on our side; the request was not completed.");
 }

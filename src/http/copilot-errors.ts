@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { asApiError, type FieldError } from "./api-error";
 
 /** Copilot.cx's error body: `reason` is one of two fixed strings. */
@@ -23,8 +24,8 @@ function describe(error: FieldError): string {
 }
 
 /** Renders any error in Copilot's shape: `{reason, error_message}`. */
-export function copilotErrorResponse(error: unknown): Response {
-  const apiError = asApiError(error);
+export function copilotErrorResponse(error: unknown, c: Context): Response {
+  const apiError = asApiError(error, c);
   const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden" || apiError.kind === "unavailable";
   const count = apiError.errors.length;
   const body: z.infer<typeof CopilotError> = {

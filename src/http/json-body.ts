@@ -2,13 +2,16 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "./api-error";
 import type { AppEnv } from "./app-env";
+import { inspectJson } from "./strict-json";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+/** The media types Hono's JSON validator reads (application/json and application/*+json). */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 const requireJsonType = createMiddleware<AppEnv>(async (c, next) => {
-  if (!JSON_TYPE.test(c.req.header("Content-Type") ?? "")) {
+  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim();
+  if (!JSON_MEDIA_TYPE.test(mediaType)) {
     throw new ApiError("unsupported_media_type", "The request body must be JSON (Content-Type: application/json).");
   }
   await next();
@@ -21,5 +24,30 @@ const limitSize = bodyLimit({
   },
 });
 
-/** Guards for a route that takes a JSON body: 415 for another media type, 413 above 1 MiB. */
-export const jsonBody = [requireJsonType, limitSize] as const;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * Reads the body as strict UTF-8 JSON and refuses what would not be stored exactly as sent
+ * (see strict-json.ts). The bytes stay in Hono's body cache, where the route's validator parses them.
+ */
+const requireFaithfulJson = createMiddleware<AppEnv>(async (c, next) => {
+  let text: string;
+  try {
+    text = utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new ApiError("validation", "The request body is not valid UTF-8.", [
+      { location: "body", path: "", code: "invalid_utf8", message: "is not valid UTF-8" },
+    ]);
+  }
+  const problem = inspectJson(text);
+  if (problem?.code === "malformed_json") {
+    throw new ApiError("validation", `The request body is not valid JSON (${problem.message}).`, [
+      { location: "body", path: "", code: "malformed_json", message: "is not valid JSON" },
+    ]);
+  }
+  if (problem) throw new ApiError("validation", "The request body is invalid.", [{ location: "body", ...problem }]);
+  await next();
+});
+
+/** Guards for a route that takes a JSON body: 415 for another media type, 413 above 1 MiB, 400 for unfaithful JSON. */
+export const jsonBody = [requireJsonType, limitSize, requireFaithfulJson] as const;

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiReference, type OpenApiDocument } from "../pages/api-reference";
-import { newNonce, pageHeaders } from "../pages/respond";
+import { PAGE_HEADERS } from "../pages/respond";
 import type { AppEnv } from "./app-env";
 
 export const OPENAPI_INFO = {
@@ -59,8 +59,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
     });
   app.openapi(getOpenApiDocument, (c) => c.json(document(new URL(c.req.url).origin), 200));
   app.openapi(getApiReference, (c) => {
-    const nonce = newNonce();
-    const page = ApiReference({ document: document(new URL(c.req.url).origin) as OpenApiDocument, nonce });
-    return c.html(`<!doctype html>${page}`, 200, { ...pageHeaders(nonce), "Cache-Control": "public, max-age=300" });
+    const page = ApiReference({ document: document(new URL(c.req.url).origin) as OpenApiDocument, nonce: c.var.secureHeadersNonce ?? "" });
+    return c.html(`<!doctype html>${page}`, 200, { ...PAGE_HEADERS, "Cache-Control": "public, max-age=300" });
   });
 }

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { accepts } from "hono/accepts";
 import { settings } from "../config";
 import {
   confirmOptIn,
@@ -98,7 +99,32 @@ const routes = {
   ),
 };
 
-const wantsJson = (c: Context) => /application\/(?:[\w.-]+\+)?json/.test(c.req.header("Accept") ?? "");
+const HTML = "text/html";
+const JSON_TYPE = "application/json";
+
+/** The q-value the most specific matching range of `Accept` gives `type` (RFC 9110 §12.5.1); 0 if none matches. */
+function qualityOf(type: string, ranges: { type: string; q: number }[]): number {
+  const [main] = type.split("/");
+  const specificity = (range: string) => (range === type ? 3 : range === `${main}/*` ? 2 : range === "*/*" ? 1 : 0);
+  let best = { specificity: 0, q: 0 };
+  for (const range of ranges) {
+    const s = specificity(range.type.toLowerCase());
+    if (s > best.specificity) best = { specificity: s, q: range.q };
+  }
+  return best.q;
+}
+
+/**
+ * JSON only for a client that ranks it above HTML, or cannot take HTML at all. The published epilot
+ * SDK and CLI send `application/json, text/plain, *\/*` and get the page, as upstream defines.
+ */
+const wantsJson = (c: Context) =>
+  accepts(c, {
+    header: "Accept",
+    supports: [HTML, JSON_TYPE],
+    default: HTML,
+    match: (ranges) => (qualityOf(JSON_TYPE, ranges) > qualityOf(HTML, ranges) ? JSON_TYPE : HTML),
+  }) === JSON_TYPE;
 
 interface Page {
   lang: Language;
@@ -162,7 +188,7 @@ function answer(c: Context<AppEnv>, outcome: Outcome) {
   const page = pageContext(c, claims.organizationId);
   // The form posts back to this link, keeping the page's language.
   const { outcome: result, model } = present(outcome, `${new URL(c.req.url).pathname}?lang=${page.lang}`);
-  if (wantsJson(c)) return c.json({ outcome: result, topic: claims.topic, ...(event ? { event } : {}) }, 200, { "Cache-Control": "no-store" });
+  if (wantsJson(c)) return c.json({ outcome: result, topic: claims.topic, ...(event ? { event } : {}) }, 200);
   return respondWithPage(c, model, 200, page);
 }
 

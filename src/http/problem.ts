@@ -27,6 +27,7 @@ export const Problem = z
     title: z.string().openapi({ example: TITLES.validation }),
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string().openapi({ example: "The request body is invalid." }),
+    request_id: z.string().openapi({ description: "The request's X-Request-Id: quote it when reporting a problem", example: "3f2c5e9a-8d0b-4f7e-9a51-6c2d1e0b7a44" }),
     errors: z
       .array(
         z.object({
@@ -41,20 +42,21 @@ export const Problem = z
   })
   .openapi("Problem");
 
-export function problemBody(error: ApiError): z.infer<typeof Problem> {
+export function problemBody(error: ApiError, requestId: string): z.infer<typeof Problem> {
   return {
     type: problemType(error.kind),
     title: TITLES[error.kind],
     status: error.status,
     detail: error.detail,
+    request_id: requestId,
     ...(error.errors.length ? { errors: error.errors } : {}),
   };
 }
 
 /** Renders any error as `application/problem+json`. */
 export function problemResponse(error: unknown, c: Context): Response {
-  const apiError = asApiError(error);
-  return new Response(JSON.stringify(problemBody(apiError)), {
+  const apiError = asApiError(error, c);
+  return new Response(JSON.stringify(problemBody(apiError, c.get("requestId"))), {
     status: apiError.status,
     headers: { ...apiError.headers, "Content-Type": "application/problem+json" },
   });

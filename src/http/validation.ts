@@ -17,13 +17,16 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 export function fieldErrors(issues: readonly $ZodIssue[], input: unknown, location: FieldLocation): FieldError[] {
   return issues.map((issue) => {
     const path = issue.path.map(String).join(".");
-    if (issue.code === "invalid_type") {
+    // Our own refinements name their code (and type) in params, e.g. invalid_unicode, too_deep.
+    const own = issue.code === "custom" ? (issue.params as { code?: string; expected?: string } | undefined) : undefined;
+    const expected = issue.code === "invalid_type" ? issue.expected : own?.expected;
+    if (expected !== undefined) {
       // A JSON object is what a zod "record" is to the caller.
-      const expected = issue.expected === "record" ? "object" : issue.expected;
+      const type = expected === "record" ? "object" : expected;
       const value = valueAt(input, issue.path);
-      if (value === undefined) return { location, path, code: "required", message: "is required", expected };
-      if (value === null) return { location, path, code: "null", message: "must not be null", expected };
-      return { location, path, code: "invalid_type", message: `must be ${article(expected)}`, expected };
+      if (value === undefined) return { location, path, code: "required", message: "is required", expected: type };
+      if (value === null) return { location, path, code: "null", message: "must not be null", expected: type };
+      return { location, path, code: "invalid_type", message: `must be ${article(type)}`, expected: type };
     }
     if (issue.code === "too_small" || issue.code === "too_big") {
       return { location, path, code: issue.code, message: describeBound(issue) };
@@ -31,7 +34,7 @@ export function fieldErrors(issues: readonly $ZodIssue[], input: unknown, locati
     if (issue.code === "unrecognized_keys") {
       return { location, path, code: issue.code, message: `has unknown field(s): ${issue.keys.join(", ")}` };
     }
-    return { location, path, code: issue.code, message: issue.message };
+    return { location, path, code: own?.code ?? issue.code, message: issue.message };
   });
 }
 

@@ -227,11 +227,11 @@ export interface components {
         /** @example 123 */
         OrganizationId: string;
         /**
-         * @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets.
+         * @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. Well-formed Unicode without control characters.
          * @example exampleuser@epilot.cloud
          */
         ConsentIdentifier: string;
-        /** @description Any JSON object: at most 32768 bytes serialised and 10 levels deep. */
+        /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. */
         ConsentMeta: {
             [key: string]: unknown;
         };
@@ -244,6 +244,11 @@ export interface components {
             status: number;
             /** @example The request body is invalid. */
             detail: string;
+            /**
+             * @description The request's X-Request-Id: quote it when reporting a problem
+             * @example 3f2c5e9a-8d0b-4f7e-9a51-6c2d1e0b7a44
+             */
+            request_id: string;
             errors?: {
                 /** @enum {string} */
                 location: "body" | "query" | "path";
@@ -649,7 +654,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. */
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. Well-formed Unicode without control characters. */
                 identifier: components["schemas"]["ConsentIdentifier"];
             };
             cookie?: never;

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { EventType } from "../consent/schemas";
 import type { ConsentEventRow } from "./d1-schema";
+import { errorFields, log } from "../log";
 import { indexEvents } from "./event-index";
 
 /** Whose history a ledger holds. */
@@ -166,7 +167,7 @@ export class IdentifierLedger extends DurableObject<Env> {
       const attempt = Number(this.setting("flush_failures") ?? 0) + 1;
       this.setSetting("flush_failures", String(attempt));
       const delay = Math.min(1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-      console.warn(`D1 index write failed (attempt ${attempt}), retrying in ${delay} ms:`, error);
+      log("warn", "D1 index write failed", { ledger: this.ctx.id.toString(), attempt, retry_in_ms: delay, ...errorFields(error) });
       await this.ctx.storage.setAlarm(Date.now() + delay);
       return;
     }
