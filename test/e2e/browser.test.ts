@@ -1,22 +1,22 @@
-import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { launchChromium } from "./chromium";
 import { e2eBasic } from "./settings";
 
 const base = inject("gatewayUrl");
-const docs = path.resolve(import.meta.dirname, "../../docs");
 let browser: Browser;
 
 beforeAll(async () => {
-  // Debian's chromium (see README); flags keep it off the network this machine does not have.
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  mkdirSync(docs, { recursive: true });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
+
+/** The README's screenshots in docs/, rewritten only when asked: `SCREENSHOTS=1 npm test`. */
+async function screenshot(page: Page, name: string) {
+  if (process.env.SCREENSHOTS !== "1") return;
+  await page.screenshot({ path: path.resolve(import.meta.dirname, "../../docs", name), fullPage: true });
+}
 
 it("a person opens the double opt-in link, reads German, clicks once, and DOUBLE_OPT_IN is recorded", async () => {
   const identifier = "jane.doe@example.com";
@@ -43,7 +43,7 @@ it("a person opens the double opt-in link, reads German, clicks once, and DOUBLE
   expect(await page.getAttribute("html", "lang")).toBe("de");
   await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Bitte bestätigen Sie Ihre Einwilligung");
   expect(await page.textContent("body")).toContain("„Newsletter“");
-  await page.screenshot({ path: path.join(docs, "opt-in-confirm.png"), fullPage: true });
+  await screenshot(page, "opt-in-confirm.png");
 
   // Opening the page recorded nothing.
   const before = await events(identifier);
@@ -52,7 +52,7 @@ it("a person opens the double opt-in link, reads German, clicks once, and DOUBLE
   await page.getByRole("button", { name: "Ja, ich bestätige" }).click();
   await page.waitForLoadState();
   expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Vielen Dank, Ihre Einwilligung ist bestätigt");
-  await page.screenshot({ path: path.join(docs, "opt-in-success.png"), fullPage: true });
+  await screenshot(page, "opt-in-success.png");
 
   const after = await events(identifier);
   expect(after.map((e) => e.type)).toEqual(["DOUBLE_OPT_IN", "DOUBLE_OPT_IN_REQUESTED"]);
