@@ -3,6 +3,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
+import { experimental_readRawConfig } from "wrangler";
 import { TEST_CLIENTS, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS } from "./test/fixtures/credentials.ts";
 
 /**
@@ -21,9 +22,28 @@ async function startJwksServer() {
   return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, privateJwk: await exportJWK(privateKey) };
 }
 
+/**
+ * The pool has wrangler read wrangler.toml for every test file, and wrangler then looks for the
+ * secrets it requires in .dev.vars (else process.env), announces where it found them and warns about
+ * each one missing, although the worker gets them as bindings. Give wrangler the tests' values, and
+ * keep its announcements (level "log") out of a passing run's output; warnings and errors still show.
+ */
+function quietWrangler(required: string[], secrets: Record<string, string>) {
+  for (const name of required) process.env[name] ??= secrets[name];
+  process.env.WRANGLER_LOG ??= "warn";
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const jwks = await startJwksServer();
+  const { rawConfig } = experimental_readRawConfig({ config: path.join(import.meta.dirname, "wrangler.toml") });
+  const settings: Record<string, string> = {
+    API_CLIENTS: JSON.stringify(TEST_CLIENTS),
+    JWT_SECRET: TEST_JWT_SECRET,
+    JWT_JWKS_URL: jwks.url,
+    ...TEST_OPT_IN_SETTINGS,
+  };
+  quietWrangler(rawConfig.secrets?.required ?? [], settings);
   return {
     test: {
       projects: [
@@ -34,12 +54,12 @@ export default defineConfig(async () => {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: {
+                  // wrangler.toml's [vars] as written: a developer's .dev.vars (which wrangler also
+                  // reads) changes nothing here.
+                  ...rawConfig.vars,
                   TEST_MIGRATIONS: migrations,
                   TEST_JWT_PRIVATE_JWK: JSON.stringify({ ...jwks.privateJwk, kid: "test-rsa", alg: "RS256" }),
-                  API_CLIENTS: JSON.stringify(TEST_CLIENTS),
-                  JWT_SECRET: TEST_JWT_SECRET,
-                  JWT_JWKS_URL: jwks.url,
-                  ...TEST_OPT_IN_SETTINGS,
+                  ...settings,
                 },
               },
             }),

@@ -50,12 +50,16 @@ export async function startWranglerDev(settings: (baseUrl: string) => Record<str
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const envFile = path.join(state, "dev.env");
+  const values = settings(baseUrl);
   writeFileSync(
     envFile,
-    Object.entries(settings(baseUrl))
+    Object.entries(values)
       .map(([k, v]) => `${k}='${v}'`)
       .join("\n"),
   );
+  // wrangler also reads secrets from its own environment, which would override the env file's.
+  const env = { ...offline };
+  for (const name of Object.keys(values)) Reflect.deleteProperty(env, name);
 
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
     cwd: root,
@@ -71,7 +75,7 @@ export async function startWranglerDev(settings: (baseUrl: string) => Record<str
   const child = spawn(
     wrangler,
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
-    { cwd: root, env: offline, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
