@@ -1,10 +1,14 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { IdentifierLedger } from "../../src/storage/identifier-ledger";
+import { captureConsole } from "../helpers/console";
 import { list, publish, uniqueEmail } from "../helpers/gateway";
 import { flakyD1, indexedRows, ledgerOf, storedSequence } from "../helpers/ledger";
 
 const ORG = "org-acme";
+
+/** The ledger logs each failed D1 write with its error: the injected one's message, whatever the line's format. */
+const INJECTED = /D1 is unavailable \(injected fault\)/;
 
 describe("ordering", () => {
   it("numbers 100 concurrent publishes to one identifier gaplessly, each exactly once", async () => {
@@ -49,6 +53,7 @@ describe("the D1 outbox", () => {
     await runInDurableObject(stub, (ledger: IdentifierLedger) => {
       ledger.indexDb = flakyD1(ledger.indexDb, fault);
     });
+    const logs = captureConsole();
 
     // Healthy D1 first, then an outage in the middle of a stream of publishes.
     for (let n = 0; n < 5; n++) expect((await publish({ type: "OPT_IN", topic: "T", identifier, meta: { n } })).status).toBe(201);
@@ -75,6 +80,9 @@ describe("the D1 outbox", () => {
     expect(Number(failures)).toBeGreaterThanOrEqual(2);
     expect(alarm).toBeGreaterThan(Date.now() + 1000);
     expect(await stub.pendingCount()).toBe(20);
+    // Each failed attempt was logged with its error, and nothing else was.
+    expect(logs.lines().filter((line) => INJECTED.test(line))).toHaveLength(Number(failures));
+    expect(logs.lines().filter((line) => !INJECTED.test(line))).toEqual([]);
 
     // Recovery: the next alarm delivers the backlog exactly once.
     fault.failing = false;
@@ -93,14 +101,19 @@ describe("the D1 outbox", () => {
     await runInDurableObject(stub, (ledger: IdentifierLedger) => {
       ledger.indexDb = flakyD1(ledger.indexDb, fault);
     });
+    const logs = captureConsole();
     for (let batch = 0; batch < 3; batch++) {
       await Promise.all(Array.from({ length: 50 }, (_, i) => publish({ type: "OPT_IN", topic: "T", identifier, meta: { n: batch * 50 + i } })));
     }
+    // The first publish's alarm has tried D1 and failed (logged), delivering nothing.
+    await vi.waitFor(() => expect(logs.lines().some((line) => INJECTED.test(line))).toBe(true));
+    expect(fault.attempts).toBeGreaterThan(0);
     expect(await stub.pendingCount()).toBe(150);
     fault.failing = false;
     await runDurableObjectAlarm(stub);
     await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(150), { timeout: 10_000 });
     expect(await stub.pendingCount()).toBe(0);
+    expect(logs.lines().filter((line) => !INJECTED.test(line))).toEqual([]);
   });
 
   it("is idempotent: re-sending events D1 already has changes nothing", async () => {
