@@ -1,14 +1,25 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { KeysUnavailable, verifyBearer } from "../../src/auth/bearer";
 import { settings } from "../../src/config";
 import { rs256 } from "../helpers/gateway";
 
 describe("verifyBearer", () => {
   it("tells an unreachable identity provider (retry later) from a bad token", async () => {
-    const unreachable = { ...settings(env), JWT_JWKS_URL: "http://127.0.0.1:9/.well-known/jwks.json" };
+    // The identity provider is down: its key endpoint fails as workerd's fetch does when the
+    // connection is refused. (A real refused connection makes workerd print the error to the
+    // terminal, caught or not.)
+    const unreachableUrl = "https://idp.unreachable.test/.well-known/jwks.json";
+    const realFetch = globalThis.fetch;
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) =>
+      new Request(input).url === unreachableUrl ? Promise.reject(new Error("Network connection lost.")) : realFetch(input, init),
+    );
+    onTestFinished(() => fetchSpy.mockRestore());
+
+    const unreachable = { ...settings(env), JWT_JWKS_URL: unreachableUrl };
     const token = (await rs256({ organization_id: "org-acme" })).slice("Bearer ".length);
     await expect(verifyBearer(token, unreachable)).rejects.toBeInstanceOf(KeysUnavailable);
+    expect(fetchSpy.mock.calls.map(([input]) => new Request(input).url)).toEqual([unreachableUrl]);
     await expect(verifyBearer(token, settings(env))).resolves.toMatchObject({ organizationId: "org-acme", scheme: "bearer" });
   });
 });
