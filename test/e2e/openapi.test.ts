@@ -1,18 +1,110 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { e2eBasic } from "./settings";
+
+const base = inject("gatewayUrl");
+const METHODS = ["get", "post", "put", "patch", "delete"];
+
+interface Operation {
+  method: string;
+  path: string;
+  operationId: string;
+  security?: unknown[];
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+}
+
+let document: any;
+let operations: Operation[];
+
+beforeAll(async () => {
+  document = await (await fetch(`${base}/openapi.json`)).json();
+  operations = Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.includes(method))
+      .map(([method, op]: [string, any]) => ({ method: method.toUpperCase(), path, ...op })),
+  );
+});
 
 it("the served document validates as OpenAPI 3.1", async () => {
-  const document = await (await fetch(`${inject("gatewayUrl")}/openapi.json`)).json();
   const validator = new Validator();
-  const result = await validator.validate(document as Parameters<Validator["validate"]>[0]);
+  const result = await validator.validate(structuredClone(document));
   expect(result.errors ?? []).toEqual([]);
   expect(result.valid).toBe(true);
   expect(validator.version).toBe("3.1");
 });
 
-it("the validator refuses a broken document (the check can fail)", async () => {
-  const document = (await (await fetch(`${inject("gatewayUrl")}/openapi.json`)).json()) as { paths: Record<string, any> };
-  document.paths["/v1/consent/publish"].post.responses = { 201: { content: {} } };
-  const result = await new Validator().validate(document);
-  expect(result.valid).toBe(false);
+/** A concrete URL for a documented path: `{identifier}` and `{token}` get sample values. */
+const SAMPLES: Record<string, string> = { identifier: "nobody@example.com", token: "not-a-signed-link" };
+const urlOf = (op: Operation) =>
+  base + op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(SAMPLES[name] ?? name));
+
+const isSecured = (op: Operation) => (op.security ?? document.security ?? []).length > 0;
+
+/**
+ * The answer is one the operation documents: its status is listed, under the content type it came
+ * with, and a JSON body carries the fields its schema requires.
+ */
+async function expectDocumented(op: Operation, response: Response, expectedStatus: number) {
+  const label = `${op.method} ${op.path} (${op.operationId})`;
+  expect(response.status, label).toBe(expectedStatus);
+  const documented = op.responses[String(response.status)];
+  expect(documented, `${label}: status ${response.status} is documented`).toBeDefined();
+  const type = response.headers.get("Content-Type")?.split(";")[0]?.trim();
+  expect(Object.keys(documented!.content ?? {}), `${label}: ${response.status} as ${type}`).toContain(type);
+  const ref = documented!.content![type!]!.schema?.$ref;
+  if (ref) {
+    const schema = document.components.schemas[ref.replace("#/components/schemas/", "")];
+    expect(Object.keys(await response.json()), `${label}: ${response.status} body`).toEqual(expect.arrayContaining(schema.required ?? []));
+  }
+}
+
+describe("every operation the document lists is served as documented", () => {
+  it("lists the operations of both APIs, the link pages and the documentation", () => {
+    expect(operations.map((op) => op.operationId).sort()).toEqual(
+      [
+        "confirmOptInWithToken",
+        "getApiReference",
+        "getOpenApiDocument",
+        "handleOptInWithToken",
+        "handleOptOutWithToken",
+        "listConsentEvents",
+        "listOrganizationEvents",
+        "optOutWithToken",
+        "publishConsentEvent",
+        "reportCopilotAnalysisConsentChanged",
+        "requestDoubleOptIn",
+      ].sort(),
+    );
+  });
+
+  it("without credentials: 401 where security is required, the public operations answer", async () => {
+    for (const op of operations) {
+      const response = await fetch(urlOf(op), { method: op.method, redirect: "manual" });
+      // Public: the document and its reference answer 200; a link that is not a signed link, 400.
+      const expected = isSecured(op) ? 401 : op.path.includes("{token}") ? 400 : 200;
+      await expectDocumented(op, response, expected);
+    }
+  });
+
+  it("the link pages answer in JSON when asked, under the documented JSON type", async () => {
+    for (const op of operations.filter((op) => op.path.includes("{token}"))) {
+      const response = await fetch(urlOf(op), { method: op.method, headers: { Accept: "application/json" } });
+      await expectDocumented(op, response, 400);
+    }
+  });
+
+  it("with credentials: reads answer 200; writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
+    for (const op of operations.filter(isSecured)) {
+      if (!op.requestBody) {
+        await expectDocumented(op, await fetch(urlOf(op), { headers: { Authorization: e2eBasic } }), 200);
+        continue;
+      }
+      expect(Object.keys(op.requestBody.content)).toEqual(["application/json"]);
+      const post = (contentType: string, body: string) =>
+        fetch(urlOf(op), { method: op.method, headers: { Authorization: e2eBasic, "Content-Type": contentType }, body });
+      await expectDocumented(op, await post("application/json", "{}"), 400);
+      await expectDocumented(op, await post("text/plain", "hello"), 415);
+    }
+  });
 });
