@@ -1,9 +1,62 @@
 import { describe, expect, it } from "vitest";
-import { SEED_EVENT, SEED_EVENT_REQUEST } from "../../src/consent/schemas";
 import app from "../../src/index";
 import { call } from "../helpers/gateway";
 
 const fetchDocument = async () => (await call("/openapi.json")).json<any>();
+
+/*
+ * The examples of the epilot Consent API seed (/work/shared/seeds/001_9b57c65a06e2e8a5.txt), copied
+ * here as written there: the request of its `publishConsentEvent` SDK call, and the two "Response"
+ * blocks verbatim.
+ */
+const SEED_PUBLISH_REQUEST = {
+  type: "OPT_IN",
+  topic: "EMAIL_MARKETING",
+  source: "www.frontend.epilot.cloud",
+  identifier: "exampleuser@epilot.cloud",
+  meta: {
+    double_opt_in: true,
+    source_type: "journey",
+    source_id: "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+    ip_address: "1.1.1.1",
+    user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36",
+  },
+};
+const SEED_PUBLISH_RESPONSE = JSON.parse(`{
+"type": "OPT_IN",
+"created_at": "1970-01-01T00:00:00.000Z",
+"topic": "EMAIL_MARKETING",
+"source": "www.frontend.epilot.cloud",
+"organization_id": "123",
+"identifier": "exampleuser@epilot.cloud",
+"meta": {
+"double_opt_in": true,
+"source_type": "journey",
+"source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+"ip_address": "1.1.1.1",
+"user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+}
+}`);
+const SEED_LIST_RESPONSE = JSON.parse(`{
+"events": [
+{
+"type": "OPT_IN",
+"created_at": "1970-01-01T00:00:00.000Z",
+"topic": "EMAIL_MARKETING",
+"source": "www.frontend.epilot.cloud",
+"organization_id": "123",
+"identifier": "exampleuser@epilot.cloud",
+"meta": {
+"double_opt_in": true,
+"source_type": "journey",
+"source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+"ip_address": "1.1.1.1",
+"user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+}
+}
+],
+"total": 1
+}`);
 const METHODS = ["get", "post", "put", "patch", "delete"];
 
 function documentedOperations(document: any): string[] {
@@ -50,9 +103,11 @@ describe("GET /openapi.json", () => {
 
   it("carries the seed examples", async () => {
     const { components } = await fetchDocument();
-    expect(components.schemas.ConsentEventRequestBody.example).toEqual(SEED_EVENT_REQUEST);
-    expect(components.schemas.ConsentEvent.example).toEqual(SEED_EVENT);
-    expect(components.schemas.ConsentEventList.example).toEqual({ events: [SEED_EVENT], total: 1 });
+    // Field order too, as the reference shows them.
+    const exactly = (value: unknown) => JSON.stringify(value, null, 2);
+    expect(exactly(components.schemas.ConsentEventRequestBody.example)).toBe(exactly(SEED_PUBLISH_REQUEST));
+    expect(exactly(components.schemas.ConsentEvent.example)).toBe(exactly(SEED_PUBLISH_RESPONSE));
+    expect(exactly(components.schemas.ConsentEventList.example)).toBe(exactly(SEED_LIST_RESPONSE));
     expect(components.schemas.CopilotConsentChanged.example).toEqual({ consent_value: true, user_id: "325ca496-afe8-4f44-bd37-b0dc90bdfdea" });
     expect(components.schemas.CopilotError.example).toEqual({
       reason: "COMMON.REQUEST_VALIDATION",
