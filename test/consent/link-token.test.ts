@@ -64,8 +64,9 @@ describe("signed links", () => {
     await expect(verifyLink(optOut.token, "opt-out", ring)).resolves.toMatchObject({ purpose: "opt-out", topic: "NEWS" });
   });
 
-  it.each(["", "nonsense", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."])("refuses the malformed token %j", async (token) => {
-    expect(await refusal(verifyLink(token, "opt-in", ring))).toMatch(/^(invalid|unknown_key)$/);
+  // Malformed is "invalid"; "unknown_key" is only for a well-formed link signed by a key no longer configured.
+  it.each(["", "nonsense", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."])("refuses the malformed token %j as invalid", async (token) => {
+    expect(await refusal(verifyLink(token, "opt-in", ring))).toBe("invalid");
   });
 
   it("refuses an unsigned (alg: none) token even with a known kid", async () => {
