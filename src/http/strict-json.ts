@@ -32,8 +32,12 @@ const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 export function inspectJson(text: string): JsonProblem | undefined {
   const frames: Frame[] = [];
   let i = 0;
-  const problem = (code: JsonProblem["code"], message: string, extra?: string): JsonProblem => ({
-    path: [...frames.map((f) => f.at), ...(extra === undefined ? [] : [extra])].join("."),
+  /** A problem with the value being read, or (`ofContainer`) with the object whose key is being read. */
+  const problem = (code: JsonProblem["code"], message: string, ofContainer = false): JsonProblem => ({
+    path: frames
+      .slice(0, ofContainer ? -1 : undefined)
+      .map((f) => f.at)
+      .join("."),
     code,
     message,
   });
@@ -59,8 +63,8 @@ export function inspectJson(text: string): JsonProblem | undefined {
     const token = match(STRING);
     if (token === undefined) return malformed();
     const key = stringValue(token);
-    if (!key.isWellFormed()) return problem("invalid_unicode", "has a key that is not well-formed Unicode (a lone surrogate)");
-    if (frame.keys.has(key)) return problem("duplicate_key", `has the key ${JSON.stringify(key)} more than once`);
+    if (!key.isWellFormed()) return problem("invalid_unicode", "has a key that is not well-formed Unicode (a lone surrogate)", true);
+    if (frame.keys.has(key)) return problem("duplicate_key", `has the key ${JSON.stringify(key)} more than once`, true);
     frame.keys.add(key);
     frame.at = key;
     skipSpace();
@@ -91,7 +95,7 @@ export function inspectJson(text: string): JsonProblem | undefined {
     } else if (c === '"') {
       const token = match(STRING);
       if (token === undefined) return malformed();
-      if (!stringValue(token).isWellFormed()) return problem("invalid_unicode", "is not well-formed Unicode (a lone surrogate)");
+      if (!stringValue(token).isWellFormed()) return problem("invalid_unicode", "must be well-formed Unicode (it has a lone surrogate)");
     } else if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) {
       const token = match(NUMBER);
       if (token === undefined) return malformed();
