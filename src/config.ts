@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LANGUAGES } from "./pages/i18n";
+import { LANGUAGES } from "./languages";
 
 /** Scopes a principal can hold; a credential that names none gets both. */
 export const SCOPES = ["consent:read", "consent:write"] as const;

@@ -1,7 +1,7 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
 import { ApiError } from "../http/api-error";
-import type { Language } from "../pages/i18n";
+import type { Language } from "../languages";
 import type { NewEvent, OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
 import { LinkRefused, signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
 import type { ConsentEvent, ConsentMeta } from "./schemas";

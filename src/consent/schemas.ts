@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LANGUAGES } from "../pages/i18n";
+import { LANGUAGES } from "../languages";
 
 /** Every event type a history can hold; publish accepts only the first two. */
 export const EVENT_TYPES = ["OPT_IN", "OPT_OUT", "DOUBLE_OPT_IN_REQUESTED", "DOUBLE_OPT_IN"] as const;

@@ -12,7 +12,7 @@ import {
 } from "../consent/double-opt-in";
 import { LinkRefused } from "../consent/link-token";
 import { ConsentEvent } from "../consent/schemas";
-import { chooseLanguage, type Language } from "../pages/i18n";
+import { chooseLanguage, LANGUAGES, type Language } from "../languages";
 import { maskIdentifier, type PageModel } from "../pages/link-page";
 import { respondWithPage } from "../pages/respond";
 import type { OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
@@ -28,7 +28,7 @@ const LinkQuery = z.object({
   lang: z
     .string()
     .optional()
-    .openapi({ param: { name: "lang", in: "query" }, description: "Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de)", example: "de" }),
+    .openapi({ param: { name: "lang", in: "query" }, description: `Page language (${LANGUAGES.join(", ")}); default: Accept-Language, then DEFAULT_LANGUAGE (de); English for someone who asks only for languages not offered`, example: "de" }),
 });
 
 const LinkResult = z

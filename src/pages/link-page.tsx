@@ -1,5 +1,6 @@
 import type { Branding } from "../config";
-import type { Dictionary, Language } from "./i18n";
+import type { Language } from "../languages";
+import type { Dictionary } from "./i18n";
 
 /** Every page a consent link can show. */
 export type PageModel =
@@ -129,7 +130,7 @@ function Body({ model, t }: { model: PageModel; t: Dictionary }) {
 export function LinkPage({ model, lang, t, branding, nonce }: Props) {
   const heading = title(model, t);
   return (
-    <html lang={lang}>
+    <html lang={lang} dir={t.dir}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Branding } from "../config";
-import { DICTIONARIES, type Language } from "./i18n";
+import type { Language } from "../languages";
+import { DICTIONARIES } from "./i18n";
 import { LinkPage, type PageModel } from "./link-page";
 
 /** The page's own headers; the security headers are set for every response (http/response-headers.ts). */

@@ -319,7 +319,7 @@ export interface components {
              * @description Language of the confirmation page (added to the links)
              * @enum {string}
              */
-            lang?: "de" | "en" | "fr" | "es" | "it" | "nl" | "pl" | "pt";
+            lang?: "de" | "en" | "fr" | "es" | "it" | "nl" | "pl" | "pt" | "ar";
             /**
              * Format: uri
              * @description Offered after confirming; must be on one of the organization's configured redirect origins
@@ -807,7 +807,7 @@ export interface operations {
     handleOptInWithToken: {
         parameters: {
             query?: {
-                /** @description Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de) */
+                /** @description Page language (de, en, fr, es, it, nl, pl, pt, ar); default: Accept-Language, then DEFAULT_LANGUAGE (de); English for someone who asks only for languages not offered */
                 lang?: string;
             };
             header?: never;
@@ -864,7 +864,7 @@ export interface operations {
     confirmOptInWithToken: {
         parameters: {
             query?: {
-                /** @description Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de) */
+                /** @description Page language (de, en, fr, es, it, nl, pl, pt, ar); default: Accept-Language, then DEFAULT_LANGUAGE (de); English for someone who asks only for languages not offered */
                 lang?: string;
             };
             header?: never;
@@ -921,7 +921,7 @@ export interface operations {
     handleOptOutWithToken: {
         parameters: {
             query?: {
-                /** @description Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de) */
+                /** @description Page language (de, en, fr, es, it, nl, pl, pt, ar); default: Accept-Language, then DEFAULT_LANGUAGE (de); English for someone who asks only for languages not offered */
                 lang?: string;
             };
             header?: never;
@@ -978,7 +978,7 @@ export interface operations {
     optOutWithToken: {
         parameters: {
             query?: {
-                /** @description Page language (de, en, fr, es, it, nl, pl, pt); default: Accept-Language, then DEFAULT_LANGUAGE (de) */
+                /** @description Page language (de, en, fr, es, it, nl, pl, pt, ar); default: Accept-Language, then DEFAULT_LANGUAGE (de); English for someone who asks only for languages not offered */
                 lang?: string;
             };
             header?: never;

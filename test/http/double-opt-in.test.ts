@@ -75,7 +75,7 @@ describe("GET /v1/opt-in/{token}", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toMatch(/^text\/html/);
     const html = await response.text();
-    expect(html).toMatch(/^<!doctype html><html lang="de">/);
+    expect(html).toMatch(/^<!doctype html><html lang="de" dir="ltr">/);
     expect(html).toContain("Bitte bestätigen Sie Ihre Einwilligung");
     expect(html).toContain("NEWSLETTER");
     expect(html).toContain(`<form method="post" action="${new URL(link).pathname}?lang=de">`);
@@ -108,17 +108,20 @@ describe("GET /v1/opt-in/{token}", () => {
   });
 
   it.each([
-    ["en", {}, "Please confirm your consent"],
-    ["fr", {}, "Veuillez confirmer votre consentement"],
-    [undefined, { "Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5" }, "Bevestig uw toestemming"],
-    [undefined, { "Accept-Language": "pl" }, "Potwierdź swoją zgodę"],
-    ["es", { "Accept-Language": "it" }, "Confirme su consentimiento"],
-  ] as const)("speaks ?lang=%s with %j", async (lang, headers, heading) => {
+    ["en", {}, "Please confirm your consent", "en"],
+    ["fr", {}, "Veuillez confirmer votre consentement", "fr"],
+    ["ar", {}, "يُرجى تأكيد موافقتك", "ar"],
+    [undefined, { "Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5" }, "Bevestig uw toestemming", "nl"],
+    [undefined, { "Accept-Language": "pl" }, "Potwierdź swoją zgodę", "pl"],
+    ["es", { "Accept-Language": "it" }, "Confirme su consentimiento", "es"],
+    [undefined, { "Accept-Language": "sv-SE,fi;q=0.5" }, "Please confirm your consent", "en"],
+    [undefined, { "Accept-Language": "*" }, "Bitte bestätigen Sie Ihre Einwilligung", "de"],
+  ] as const)("speaks ?lang=%s with %j", async (lang, headers, heading, expected) => {
     const { opt_in_url } = await newOptIn();
     const url = opt_in_url + (lang ? `?lang=${lang}` : "");
     const html = await (await open(url, { headers })).text();
     expect(html).toContain(heading);
-    expect(html).toContain(`<html lang="${lang ?? (headers as any)["Accept-Language"].slice(0, 2)}">`);
+    expect(html).toContain(`<html lang="${expected}" dir="${expected === "ar" ? "rtl" : "ltr"}">`);
   });
 
   it("shows the organization's branding, escaped", async () => {

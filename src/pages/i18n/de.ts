@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Deutsch",
+  dir: "ltr",
   recipientLabel: "Adresse",
   onBehalfOf: (organization) => `Im Auftrag von ${organization}`,
   privacyPolicy: "Datenschutzerklärung",

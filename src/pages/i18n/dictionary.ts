@@ -5,6 +5,8 @@
 export interface Dictionary {
   /** The language's own name, e.g. "Deutsch". */
   languageName: string;
+  /** Writing direction of the page. */
+  dir: "ltr" | "rtl";
   /** Labels the masked address the link was sent to. */
   recipientLabel: string;
   /** Shown with the organization's name, e.g. "Sent on behalf of Acme". */

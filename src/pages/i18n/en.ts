@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "English",
+  dir: "ltr",
   recipientLabel: "Address",
   onBehalfOf: (organization) => `On behalf of ${organization}`,
   privacyPolicy: "Privacy policy",

@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Español",
+  dir: "ltr",
   recipientLabel: "Dirección",
   onBehalfOf: (organization) => `En nombre de ${organization}`,
   privacyPolicy: "Política de privacidad",

@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Français",
+  dir: "ltr",
   recipientLabel: "Adresse",
   onBehalfOf: (organization) => `Au nom de ${organization}`,
   privacyPolicy: "Politique de confidentialité",

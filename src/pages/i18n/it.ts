@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Italiano",
+  dir: "ltr",
   recipientLabel: "Indirizzo",
   onBehalfOf: (organization) => `Per conto di ${organization}`,
   privacyPolicy: "Informativa sulla privacy",

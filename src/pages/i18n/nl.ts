@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Nederlands",
+  dir: "ltr",
   recipientLabel: "Adres",
   onBehalfOf: (organization) => `Namens ${organization}`,
   privacyPolicy: "Privacyverklaring",

@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Polski",
+  dir: "ltr",
   recipientLabel: "Adres",
   onBehalfOf: (organization) => `W imieniu ${organization}`,
   privacyPolicy: "Polityka prywatności",

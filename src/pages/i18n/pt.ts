@@ -2,6 +2,7 @@ import type { Dictionary } from "./dictionary";
 
 export default {
   languageName: "Português",
+  dir: "ltr",
   recipientLabel: "Endereço",
   onBehalfOf: (organization) => `Em nome de ${organization}`,
   privacyPolicy: "Política de privacidade",
