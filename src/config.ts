@@ -36,6 +36,8 @@ const unlessBlank = <T extends z.ZodType>(schema: T) =>
 const httpsUrl = z.url({ protocol: /^https?$/ });
 const colour = z.string().regex(/^#[0-9a-fA-F]{3,8}$/, "must be a hex colour like #0a7d55");
 
+const label = z.string().min(1).max(200);
+
 /** How an organization's opt-in pages look, and where people may be sent after confirming. */
 const brandingSchema = z.object({
   name: z.string().min(1).max(100).optional(),
@@ -44,6 +46,8 @@ const brandingSchema = z.object({
   privacy_policy_url: httpsUrl.optional(),
   /** Origins (scheme://host[:port]) a `redirect_url` may point to. */
   redirect_origins: z.array(httpsUrl.transform((url) => new URL(url).origin)).default([]),
+  /** What the pages call a topic: one label, or one per language (the others fall back to English, then the topic id). */
+  topic_labels: z.record(z.string(), z.union([label, z.partialRecord(z.enum(LANGUAGES), label)])).default({}),
 });
 export type Branding = z.infer<typeof brandingSchema>;
 

@@ -7,7 +7,7 @@ import { copilotApi } from "./http/copilot";
 import { epilotApi } from "./http/epilot";
 import { linkPages } from "./http/opt-in-links";
 import { serveOpenApi } from "./http/openapi";
-import { problemResponse } from "./http/problem";
+import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
 export { IdentifierLedger } from "./storage/identifier-ledger";
@@ -20,10 +20,7 @@ app.use(
   methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
-      problemResponse(
-        new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${methods.join(", ")}.`, [], { Allow: methods.join(", ") }),
-        c,
-      ),
+      handleError(new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${methods.join(", ")}.`, [], { Allow: methods.join(", ") }), c),
   }),
 );
 app.route("/", epilotApi);
@@ -31,7 +28,7 @@ app.route("/", copilotApi);
 app.route("/", linkPages);
 serveOpenApi(app);
 
-app.notFound((c) => problemResponse(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
-app.onError(problemResponse);
+app.notFound((c) => handleError(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
+app.onError(handleError);
 
 export default app;

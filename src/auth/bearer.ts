@@ -1,6 +1,10 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { SCOPES, type Scope, type Settings } from "../config";
+import { KeysUnavailable, Unauthenticated } from "./errors";
 import type { Principal } from "./principal";
+
+/** A refused bearer token, with RFC 6750's error code. */
+const refused = (message: string) => new Unauthenticated(message, "invalid_token");
 
 /** Algorithms accepted from a JWKS; HS256 is accepted only with JWT_SECRET. Never `none`. */
 const JWKS_ALGORITHMS = ["RS256", "ES256"];
@@ -16,18 +20,21 @@ function keySet(url: string) {
   return set;
 }
 
-/** Why a bearer token was refused; safe to show to the caller. */
-export class TokenRefused extends Error {}
-
-/** The identity provider's key set could not be fetched: the token may be fine, so try again later. */
-export class KeysUnavailable extends Error {}
+/**
+ * Whether verifying failed for want of the key set rather than on the token: the fetch failed or
+ * timed out, or the endpoint answered other than 200 or no key set (jose's generic error and JWKSInvalid).
+ */
+function keySetFailed(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error.code === "ERR_JOSE_GENERIC";
+}
 
 export async function verifyBearer(token: string, config: Settings): Promise<Principal> {
   let alg: string | undefined;
   try {
     alg = decodeProtectedHeader(token).alg;
   } catch {
-    throw new TokenRefused("The bearer token is not a JWT.");
+    throw refused("The bearer token is not a JWT.");
   }
   const options = {
     issuer: config.JWT_ISSUER,
@@ -42,21 +49,21 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
     } else if (alg && JWKS_ALGORITHMS.includes(alg) && config.JWT_JWKS_URL) {
       ({ payload } = await jwtVerify(token, keySet(config.JWT_JWKS_URL), { ...options, algorithms: JWKS_ALGORITHMS }));
     } else {
-      throw new TokenRefused(`The bearer token's algorithm (${alg ?? "none"}) is not accepted.`);
+      throw refused(`The bearer token's algorithm (${alg ?? "none"}) is not accepted.`);
     }
   } catch (error) {
-    if (error instanceof TokenRefused) throw error;
-    if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw new KeysUnavailable(String(error));
-    if (error instanceof errors.JWTExpired) throw new TokenRefused("The bearer token has expired.");
+    if (error instanceof Unauthenticated) throw error;
+    if (keySetFailed(error)) throw new KeysUnavailable(String(error));
+    if (error instanceof errors.JWTExpired) throw refused("The bearer token has expired.");
     if (error instanceof errors.JWTClaimValidationFailed) {
-      throw new TokenRefused(`The bearer token's "${error.claim}" claim is invalid: ${error.reason}.`);
+      throw refused(`The bearer token's "${error.claim}" claim is invalid: ${error.reason}.`);
     }
-    throw new TokenRefused("The bearer token's signature does not verify.");
+    throw refused("The bearer token's signature does not verify.");
   }
   checkLifetime(payload, config.JWT_MAX_LIFETIME_SECONDS);
   const organizationId = payload[config.JWT_ORGANIZATION_CLAIM];
   if (typeof organizationId !== "string" || organizationId === "") {
-    throw new TokenRefused(`The bearer token has no "${config.JWT_ORGANIZATION_CLAIM}" claim.`);
+    throw refused(`The bearer token has no "${config.JWT_ORGANIZATION_CLAIM}" claim.`);
   }
   return {
     organizationId,
@@ -75,11 +82,11 @@ const CLOCK_SKEW_SECONDS = 60;
  */
 function checkLifetime({ exp, iat }: JWTPayload, maxLifetime: number) {
   const now = Date.now() / 1000;
-  if (!Number.isFinite(exp)) throw new TokenRefused('The bearer token\'s "exp" claim must be a finite number.');
-  if (iat !== undefined && !Number.isFinite(iat)) throw new TokenRefused('The bearer token\'s "iat" claim must be a finite number.');
-  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw new TokenRefused('The bearer token\'s "iat" claim is in the future.');
+  if (!Number.isFinite(exp)) throw refused('The bearer token\'s "exp" claim must be a finite number.');
+  if (iat !== undefined && !Number.isFinite(iat)) throw refused('The bearer token\'s "iat" claim must be a finite number.');
+  if (iat !== undefined && iat > now + CLOCK_SKEW_SECONDS) throw refused('The bearer token\'s "iat" claim is in the future.');
   if (exp! - (iat ?? now) > maxLifetime) {
-    throw new TokenRefused(`The bearer token lives longer than ${maxLifetime} seconds (JWT_MAX_LIFETIME_SECONDS).`);
+    throw refused(`The bearer token lives longer than ${maxLifetime} seconds (JWT_MAX_LIFETIME_SECONDS).`);
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
-import { ApiError } from "../http/api-error";
+import type { ConsentEvent } from "../consent-event";
 import type { Language } from "../languages";
-import type { NewEvent, OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
-import { LinkRefused, signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
-import type { ConsentEvent, ConsentMeta } from "./schemas";
-import { ledgerFor, toConsentEvent } from "./service";
+import type { LinkView, OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
+import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
+import { signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
+import { appendEvent } from "./service";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -13,7 +13,7 @@ export interface DoubleOptInRequest {
   topic: string;
   identifier: string;
   source?: string;
-  meta?: ConsentMeta;
+  meta?: Record<string, unknown>;
   lang?: Language;
   redirect_url?: string;
 }
@@ -53,29 +53,20 @@ export async function requestDoubleOptIn(
   if (request.redirect_url !== undefined) {
     const allowed = config.OPT_IN_BRANDING[principal.organizationId]?.redirect_origins ?? [];
     if (!allowed.includes(new URL(request.redirect_url).origin)) {
-      throw new ApiError("validation", "The request body is invalid.", [
-        {
-          location: "body",
-          path: "redirect_url",
-          code: "redirect_not_allowed",
-          message: "must be on one of the organization's redirect origins (OPT_IN_BRANDING)",
-        },
-      ]);
+      throw new FieldRefused("redirect_url", "redirect_not_allowed", "must be on one of the organization's redirect origins (OPT_IN_BRANDING)");
     }
   }
-  const { key, id, stub } = ledgerFor(env, principal.organizationId, request.identifier);
-  const requested: NewEvent = {
+  const { ledgerId, appended } = await appendEvent(env, principal, request.identifier, {
     type: "DOUBLE_OPT_IN_REQUESTED",
     topic: request.topic,
     ...(request.source === undefined ? {} : { source: request.source }),
-    ...(request.meta === undefined ? {} : { meta: JSON.stringify(request.meta) }),
-  };
-  const stored = await stub.append(key, requested);
-  const base = { organizationId: principal.organizationId, ledgerId: id.toString(), topic: request.topic };
-  const now = new Date(stored.createdAt);
+    ...(request.meta === undefined ? {} : { meta: request.meta }),
+  });
+  const base = { organizationId: principal.organizationId, ledgerId, topic: request.topic };
+  const now = new Date(appended.event.created_at);
   const [optIn, optOut] = await Promise.all([
     signLink(
-      { ...base, purpose: "opt-in", requestSequence: stored.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
+      { ...base, purpose: "opt-in", requestSequence: appended.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
       keys,
       { ttlSeconds: config.OPT_IN_TTL_DAYS * DAY_SECONDS, now },
     ),
@@ -84,7 +75,7 @@ export async function requestDoubleOptIn(
   const origin = config.PUBLIC_BASE_URL ?? requestOrigin;
   const lang = request.lang ? `?lang=${request.lang}` : "";
   return {
-    event: toConsentEvent(stored),
+    event: appended.event,
     opt_in_url: `${origin}/v1/opt-in/${optIn.token}${lang}`,
     opt_out_url: `${origin}/v1/opt-out/${optOut.token}${lang}`,
     expires_at: optIn.expiresAt.toISOString(),
@@ -99,49 +90,54 @@ async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") 
     id = env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId);
   } catch {
     // Signed by us, yet naming no ledger of this namespace: as good as forged.
-    throw new LinkRefused("invalid");
+    throw new LinkRefused("invalid", claims.organizationId);
   }
   return { claims, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 
 export interface LinkOutcome<S> {
   claims: LinkClaims;
-  status: Exclude<S, "unknown">;
+  status: Exclude<S, "unknown" | "withdrawn">;
   identifier: string;
   event?: ConsentEvent;
 }
 
-/** A link whose ledger has no such request (or belongs elsewhere) is as good as forged. */
-function known<S>(claims: LinkClaims, view: { status: S | "unknown"; identifier?: string; event?: Parameters<typeof toConsentEvent>[0] }): LinkOutcome<S> {
-  if (view.status === "unknown" || view.identifier === undefined) throw new LinkRefused("invalid");
+/**
+ * What a link found: a ledger with no such request (or of another organization) makes the link as
+ * good as forged; an opt-out after the request makes it withdrawn.
+ */
+function outcome<S extends string>(claims: LinkClaims, view: LinkView<S>): LinkOutcome<S> {
+  if (view.status === "unknown" || view.identifier === undefined) throw new LinkRefused("invalid", claims.organizationId);
+  if (view.status === "withdrawn") throw new ConsentWithdrawn(claims.topic, claims.organizationId);
   return {
     claims,
-    status: view.status as Exclude<S, "unknown">,
+    status: view.status as Exclude<S, "unknown" | "withdrawn">,
     identifier: view.identifier,
-    ...(view.event ? { event: toConsentEvent(view.event) } : {}),
+    ...(view.event ? { event: view.event } : {}),
   };
 }
 
-function proofMeta(context: ConfirmationContext, extra: Record<string, unknown> = {}) {
-  return JSON.stringify({
+/** Who confirmed and how: the proof stored in the event's meta. */
+function proofMeta(context: ConfirmationContext, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     ...extra,
     ...(context.ipAddress ? { ip_address: context.ipAddress } : {}),
     ...(context.userAgent ? { user_agent: context.userAgent.slice(0, 512) } : {}),
     language: context.language,
-  });
+  };
 }
 
 /** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */
 export async function inspectOptIn(env: Env, token: string): Promise<LinkOutcome<OptInStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-in");
-  return known(claims, await stub.optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
+  return outcome(claims, await stub.optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
 }
 
 /** Confirms an opt-in link: records DOUBLE_OPT_IN with proof, at most once per request. */
 export async function confirmOptIn(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-in");
   const requestSequence = claims.requestSequence!;
-  return known(
+  return outcome(
     claims,
     await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, {
       source: "double-opt-in-link",
@@ -152,13 +148,13 @@ export async function confirmOptIn(env: Env, token: string, context: Confirmatio
 
 export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcome<OptOutStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-out");
-  return known(claims, await stub.optOutStatus(claims.organizationId, claims.topic));
+  return outcome(claims, await stub.optOutStatus(claims.organizationId, claims.topic));
 }
 
 /** Opts out through a link (a form button or an RFC 8058 one-click POST). */
 export async function confirmOptOut(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-out");
-  return known(
+  return outcome(
     claims,
     await stub.optOut(claims.organizationId, claims.topic, {
       source: "opt-out-link",

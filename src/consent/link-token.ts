@@ -1,5 +1,6 @@
 import { base64url, decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import { LinkRefused } from "./errors";
 
 /** What a signed link lets its holder do. */
 export type LinkPurpose = "opt-in" | "opt-out";
@@ -18,14 +19,6 @@ export interface LinkClaims {
   /** Where to offer to go after success; checked against the organization's origins when signed. */
   redirectUrl?: string;
   expiresAt: Date;
-}
-
-/** Why a link was refused: altered or malformed, signed by a key no longer configured, or too old. */
-export type LinkProblem = "invalid" | "unknown_key" | "expired";
-export class LinkRefused extends Error {
-  constructor(readonly problem: LinkProblem) {
-    super(`link refused: ${problem}`);
-  }
 }
 
 /** The signing key and the former keys that still verify. */
@@ -82,6 +75,12 @@ export async function signLink(
   return { token, expiresAt };
 }
 
+/** The `org` claim of a payload whose signature verified, to brand the refusal page. */
+function organizationOf(payload: unknown): string | undefined {
+  const org = (payload as { org?: unknown } | null)?.org;
+  return typeof org === "string" ? org : undefined;
+}
+
 /** Verifies a link for `purpose`; throws LinkRefused saying why not. */
 export async function verifyLink(
   token: string,
@@ -111,10 +110,14 @@ export async function verifyLink(
       requiredClaims: ["exp", "sub"],
     }));
   } catch (error) {
-    throw new LinkRefused(error instanceof errors.JWTExpired ? "expired" : "invalid");
+    // jose checks the signature before the claims, so an expired link's organization is genuine.
+    if (error instanceof errors.JWTExpired) throw new LinkRefused("expired", organizationOf(error.payload));
+    throw new LinkRefused("invalid");
   }
   const parsed = payloadSchema.safeParse(payload);
-  if (!parsed.success || (purpose === "opt-in") !== (parsed.data.req !== undefined)) throw new LinkRefused("invalid");
+  if (!parsed.success || (purpose === "opt-in") !== (parsed.data.req !== undefined)) {
+    throw new LinkRefused("invalid", organizationOf(payload));
+  }
   const { sub, org, topic, req, ru, exp } = parsed.data;
   return {
     purpose,

@@ -1,7 +1,9 @@
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Context } from "hono";
+import { KeysUnavailable, MissingScope, Unauthenticated } from "../auth/errors";
 import { ConfigError } from "../config";
+import { ConsentWithdrawn, FieldRefused, LinkRefused } from "../consent/errors";
 import { errorFields, log } from "../log";
 
 /** Where a bad value was found: the request body, the query string or a path parameter. */
@@ -70,19 +72,44 @@ export class ApiError extends Error {
   }
 }
 
-/** Any thrown value as an ApiError: known refusals as they are, anything else as a logged 500. */
-export function asApiError(error: unknown, c: Context): ApiError {
+const REALM = 'realm="consent-gateway"';
+
+/** Both schemes, so a client learns what it may use; RFC 6750's error code when a token was refused. */
+const challenge = (bearerError?: string) =>
+  `Bearer ${REALM}${bearerError ? `, error="${bearerError}"` : ""}, Basic ${REALM}, charset="UTF-8"`;
+
+const LINK_REFUSALS = {
+  invalid: ["invalid_link", "The link is malformed or was altered."],
+  expired: ["expired_link", "The link has expired."],
+  unknown_key: ["expired_link", "The link was signed with a key that has since been retired."],
+} as const;
+
+/**
+ * Any thrown value as an ApiError: the one place where domain, auth and settings failures become
+ * HTTP refusals. Anything unknown is a logged 500.
+ */
+export function toApiError(error: unknown, c: Context): ApiError {
   if (error instanceof ApiError) return error;
   const request_id = c.get("requestId");
+  if (error instanceof Unauthenticated) return new ApiError("unauthorized", error.message, [], { "WWW-Authenticate": challenge(error.bearerError) });
+  if (error instanceof MissingScope) return new ApiError("forbidden", error.message);
+  if (error instanceof KeysUnavailable) {
+    log("warn", "JWKS unavailable", { request_id, problem: error.message });
+    return new ApiError("unavailable", "The identity provider's keys could not be fetched; try again shortly.", [], { "Retry-After": "5" });
+  }
+  if (error instanceof FieldRefused) {
+    return new ApiError("validation", "The request body is invalid.", [{ location: "body", path: error.field, code: error.code, message: error.message }]);
+  }
+  if (error instanceof LinkRefused) {
+    const [kind, detail] = LINK_REFUSALS[error.problem];
+    return new ApiError(kind, detail);
+  }
+  if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
+  // Hono's own refusals of a request it could not read (e.g. a form body that does not parse).
+  if (error instanceof HTTPException && error.status === 400) return new ApiError("validation", error.message || "The request could not be read.");
   if (error instanceof ConfigError) {
     log("error", "configuration error", { request_id, setting: error.setting, problem: error.message });
     return new ApiError("misconfigured", `The gateway is misconfigured (${error.setting}); ask its operator.`);
-  }
-  // Hono's JSON validator throws a 400 HTTPException for a body that does not parse.
-  if (error instanceof HTTPException && error.status === 400) {
-    return new ApiError("validation", "The request body is not valid JSON.", [
-      { location: "body", path: "", code: "malformed_json", message: "is not valid JSON" },
-    ]);
   }
   // The route pattern, not the path: a path may carry an identifier.
   log("error", "unhandled error", { request_id, method: c.req.method, route: c.req.routePath, ...errorFields(error) });

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { asApiError, type FieldError } from "./api-error";
+import type { ApiError, FieldError } from "./api-error";
 
 /** Copilot.cx's error body: `reason` is one of two fixed strings. */
 export const CopilotError = z
@@ -23,9 +22,8 @@ function describe(error: FieldError): string {
   return `${message} --> ${error.path || "body"}`;
 }
 
-/** Renders any error in Copilot's shape: `{reason, error_message}`. */
-export function copilotErrorResponse(error: unknown, c: Context): Response {
-  const apiError = asApiError(error, c);
+/** Renders a refusal in Copilot's shape: `{reason, error_message}`. */
+export function copilotErrorResponse(apiError: ApiError): Response {
   const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden" || apiError.kind === "unavailable";
   const count = apiError.errors.length;
   const body: z.infer<typeof CopilotError> = {

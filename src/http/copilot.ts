@@ -1,9 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { authenticate, requireScope } from "../auth/middleware";
-import { ConsentIdentifier } from "../consent/schemas";
+import { ConsentIdentifier } from "../consent-event";
 import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
-import { copilotErrorResponse } from "./copilot-errors";
+import { authenticate, requireScope } from "./authenticate";
 import { jsonBody } from "./json-body";
 import { copilotErrorResponses, security } from "./responses";
 import { throwOnInvalid } from "./validation";
@@ -11,6 +10,7 @@ import { throwOnInvalid } from "./validation";
 /** Topic and source under which Copilot.cx analysis consent is recorded. */
 export const COPILOT_TOPIC = "COPILOT_ANALYSIS";
 export const COPILOT_SOURCE = "copilot";
+export const COPILOT_PATH = "/v2/api/report/user_copilot_analysis_consent_changed";
 
 const ConsentChanged = z
   .object({
@@ -24,7 +24,7 @@ const ConsentChanged = z
 const consentChanged = createRoute({
   operationId: "reportCopilotAnalysisConsentChanged",
   method: "post",
-  path: "/v2/api/report/user_copilot_analysis_consent_changed",
+  path: COPILOT_PATH,
   tags: ["copilot"],
   summary: "Reports that an end-user's data may (or may no longer) be processed by Copilot",
   description: `Records OPT_IN (consent_value true) or OPT_OUT (false) on topic ${COPILOT_TOPIC}, source ${COPILOT_SOURCE}.`,
@@ -47,5 +47,3 @@ export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
   });
   return c.json({}, 200);
 });
-
-copilotApi.onError(copilotErrorResponse);

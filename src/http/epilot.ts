@@ -1,11 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { authenticate, requireScope } from "../auth/middleware";
+import { ConsentEvent, ConsentIdentifier } from "../consent-event";
 import { requestDoubleOptIn } from "../consent/double-opt-in";
 import {
-  ConsentEvent,
   ConsentEventList,
   ConsentEventRequestBody,
-  ConsentIdentifier,
   DoubleOptInLinks,
   DoubleOptInRequestBody,
   ListConsentEventsQuery,
@@ -14,8 +12,8 @@ import {
 } from "../consent/schemas";
 import { listEvents, listOrganizationEvents, recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
+import { authenticate, requireScope } from "./authenticate";
 import { jsonBody } from "./json-body";
-import { problemResponse } from "./problem";
 import { bodyProblemResponses, problemResponses, queryProblemResponses, security } from "./responses";
 import { throwOnInvalid } from "./validation";
 
@@ -112,5 +110,3 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const { topic, limit, from } = c.req.valid("query");
     return c.json(await listEvents(c.env, c.var.principal, identifier, { topic, limit, offset: from }), 200);
   });
-
-epilotApi.onError(problemResponse);

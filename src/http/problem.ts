@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { asApiError, type ApiError, type ErrorKind } from "./api-error";
+import type { ApiError, ErrorKind } from "./api-error";
 
 const TITLES: Record<ErrorKind, string> = {
   unauthorized: "Unauthorized",
@@ -53,11 +53,10 @@ export function problemBody(error: ApiError, requestId: string): z.infer<typeof 
   };
 }
 
-/** Renders any error as `application/problem+json`. */
-export function problemResponse(error: unknown, c: Context): Response {
-  const apiError = asApiError(error, c);
-  return new Response(JSON.stringify(problemBody(apiError, c.get("requestId"))), {
-    status: apiError.status,
-    headers: { ...apiError.headers, "Content-Type": "application/problem+json" },
+/** Renders a refusal as `application/problem+json`. */
+export function problemResponse(error: ApiError, c: Context): Response {
+  return new Response(JSON.stringify(problemBody(error, c.get("requestId"))), {
+    status: error.status,
+    headers: { ...error.headers, "Content-Type": "application/problem+json" },
   });
 }

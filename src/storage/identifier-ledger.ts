@@ -1,42 +1,30 @@
 import { DurableObject } from "cloudflare:workers";
-import type { EventType } from "../consent/schemas";
-import type { ConsentEventRow } from "./d1-schema";
+import type { ConsentEvent, EventInput } from "../consent-event";
 import { errorFields, log } from "../log";
+import type { ConsentEventRow } from "./d1-schema";
 import { indexEvents } from "./event-index";
-
-/** Whose history a ledger holds. */
-export interface LedgerKey {
-  organizationId: string;
-  identifier: string;
-}
-
-export interface NewEvent {
-  type: EventType;
-  topic: string;
-  source?: string;
-  /** The meta object as JSON text: stored and sent over RPC as it is, parsed only by readers. */
-  meta?: string;
-}
-
-export interface StoredEvent extends NewEvent, LedgerKey {
-  /** Gapless position in this identifier's history, from 1. */
-  sequence: number;
-  createdAt: string;
-}
+import { toConsentEvent, type EventRecord, type LedgerKey } from "./event-record";
 
 /** Where a double opt-in request stands. */
 export type OptInStatus = "pending" | "confirmed" | "withdrawn" | "unknown";
 /** Whether the latest consent event on a topic is an OPT_OUT. */
 export type OptOutStatus = "subscribed" | "unsubscribed" | "unknown";
 
-/** What a link sees of the ledger: the status, and whose history it is (for the page). */
+/** What a link sees of the ledger: the status, whose history it is (for the page), and what it recorded. */
 export interface LinkView<S> {
   status: S;
   identifier?: string;
+  event?: ConsentEvent;
 }
 
 /** What a link adds to the event it records: source and proof in meta. */
-export type Proof = Omit<NewEvent, "type" | "topic">;
+export type Proof = Omit<EventInput, "type" | "topic">;
+
+/** An appended event and its place in the history (gapless, from 1). */
+export interface Appended {
+  sequence: number;
+  event: ConsentEvent;
+}
 
 export interface ListQuery {
   topic?: string;
@@ -51,14 +39,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** Name of the ledger for (organization, identifier): JSON keeps every pair distinct. */
 export const ledgerName = (key: LedgerKey) => JSON.stringify([key.organizationId, key.identifier]);
 
-type EventRecord = {
-  sequence: number;
-  type: string;
-  topic: string;
-  source: string | null;
-  meta: string | null;
-  created_at: string;
-};
+const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt";
 
 /**
  * The single writer of one identifier's consent history.
@@ -90,21 +71,21 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Appends one event and answers it as stored. Resolves only once the event is durable. */
-  async append(key: LedgerKey, event: NewEvent): Promise<StoredEvent> {
-    const stored = this.ctx.storage.transactionSync(() => this.appendNow(key, event));
+  async append(key: LedgerKey, event: EventInput): Promise<Appended> {
+    const appended = this.ctx.storage.transactionSync(() => this.appendNow(key, event));
     await this.scheduleFlush();
-    return stored;
+    return appended;
   }
 
   /** One page of the history, newest first, with the size of the (topic-filtered) history. */
-  list(key: LedgerKey, query: ListQuery): { events: StoredEvent[]; total: number } {
+  list(key: LedgerKey, query: ListQuery): { events: ConsentEvent[]; total: number } {
     const owner = this.owner();
     if (!owner) return { events: [], total: 0 };
     this.assertOwner(owner, key);
     const topic = query.topic ?? null;
     const records = this.ctx.storage.sql
       .exec<EventRecord>(
-        "SELECT * FROM events WHERE ?1 IS NULL OR topic = ?1 ORDER BY sequence DESC LIMIT ?2 OFFSET ?3",
+        `SELECT ${RECORD_COLUMNS} FROM events WHERE ?1 IS NULL OR topic = ?1 ORDER BY sequence DESC LIMIT ?2 OFFSET ?3`,
         topic,
         query.limit,
         query.offset,
@@ -113,7 +94,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     const total = this.ctx.storage.sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE ?1 IS NULL OR topic = ?1", topic)
       .one().n;
-    return { events: records.map((r) => toStored(owner, r)), total };
+    return { events: records.map((r) => toConsentEvent(owner, r)), total };
   }
 
   /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
@@ -156,13 +137,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     const owner = this.owner();
     const records = this.ctx.storage.sql
       .exec<EventRecord>(
-        "SELECT e.* FROM outbox o JOIN events e ON e.sequence = o.sequence ORDER BY o.sequence LIMIT ?",
+        `SELECT ${RECORD_COLUMNS} FROM outbox o JOIN events e USING (sequence) ORDER BY sequence LIMIT ?`,
         FLUSH_BATCH,
       )
       .toArray();
     if (!owner || records.length === 0) return;
     try {
-      await indexEvents(this.indexDb, records.map((r) => toRow(owner, r)));
+      await indexEvents(this.indexDb, records.map((r): ConsentEventRow => ({ ...owner, ...r })));
     } catch (error) {
       const attempt = Number(this.setting("flush_failures") ?? 0) + 1;
       this.setSetting("flush_failures", String(attempt));
@@ -178,7 +159,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Numbers, stores and queues one event; runs inside a synchronous transaction. */
-  private appendNow(key: LedgerKey, event: NewEvent): StoredEvent {
+  private appendNow(key: LedgerKey, event: EventInput): Appended {
     const owner = this.owner() ?? this.claim(key);
     this.assertOwner(owner, key);
     const last = this.ctx.storage.sql
@@ -195,11 +176,22 @@ export class IdentifierLedger extends DurableObject<Env> {
       event.type,
       event.topic,
       event.source ?? null,
-      event.meta ?? null,
+      event.meta === undefined ? null : JSON.stringify(event.meta),
       createdAt,
     );
     this.ctx.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (?)", sequence);
-    return { ...owner, ...event, sequence, createdAt };
+    return {
+      sequence,
+      event: {
+        type: event.type,
+        created_at: createdAt,
+        topic: event.topic,
+        ...(event.source === undefined ? {} : { source: event.source }),
+        organization_id: owner.organizationId,
+        identifier: owner.identifier,
+        ...(event.meta === undefined ? {} : { meta: event.meta }),
+      },
+    };
   }
 
   private optInStatusNow(requestSequence: number, topic: string): OptInStatus {
@@ -238,12 +230,12 @@ export class IdentifierLedger extends DurableObject<Env> {
    */
   private async appendUnless<S extends string>(
     organizationId: string,
-    decide: () => { status: S; append?: NewEvent },
-  ): Promise<LinkView<S | "unknown"> & { event?: StoredEvent }> {
+    decide: () => { status: S; append?: EventInput },
+  ): Promise<LinkView<S | "unknown">> {
     const outcome = this.ctx.storage.transactionSync(() =>
-      this.asOwnerOf(organizationId, (owner): LinkView<S> & { event?: StoredEvent } => {
+      this.asOwnerOf(organizationId, (owner): LinkView<S> => {
         const { status, append } = decide();
-        return { status, identifier: owner.identifier, ...(append ? { event: this.appendNow(owner, append) } : {}) };
+        return { status, identifier: owner.identifier, ...(append ? { event: this.appendNow(owner, append).event } : {}) };
       }),
     );
     if ("event" in outcome && outcome.event) await this.scheduleFlush();
@@ -288,30 +280,4 @@ export class IdentifierLedger extends DurableObject<Env> {
   private setSetting(key: string, value: string) {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO ledger (key, value) VALUES (?, ?)", key, value);
   }
-}
-
-function toStored(owner: LedgerKey, r: EventRecord): StoredEvent {
-  return {
-    organizationId: owner.organizationId,
-    identifier: owner.identifier,
-    sequence: r.sequence,
-    type: r.type as EventType,
-    topic: r.topic,
-    ...(r.source === null ? {} : { source: r.source }),
-    ...(r.meta === null ? {} : { meta: r.meta }),
-    createdAt: r.created_at,
-  };
-}
-
-function toRow(owner: LedgerKey, r: EventRecord): ConsentEventRow {
-  return {
-    organizationId: owner.organizationId,
-    identifier: owner.identifier,
-    sequence: r.sequence,
-    type: r.type,
-    topic: r.topic,
-    source: r.source,
-    meta: r.meta,
-    createdAt: r.created_at,
-  };
 }

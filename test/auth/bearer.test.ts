@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
-import { KeysUnavailable, verifyBearer } from "../../src/auth/bearer";
+import { verifyBearer } from "../../src/auth/bearer";
+import { KeysUnavailable } from "../../src/auth/errors";
 import { settings } from "../../src/config";
 import { rs256 } from "../helpers/gateway";
 
@@ -21,5 +22,20 @@ describe("verifyBearer", () => {
     await expect(verifyBearer(token, unreachable)).rejects.toBeInstanceOf(KeysUnavailable);
     expect(fetchSpy.mock.calls.map(([input]) => new Request(input).url)).toEqual([unreachableUrl]);
     await expect(verifyBearer(token, settings(env))).resolves.toMatchObject({ organizationId: "org-acme", scheme: "bearer" });
+  });
+
+  it.each([
+    ["answers 503", () => new Response("upstream down", { status: 503 })],
+    ["answers HTML", () => new Response("<html>maintenance</html>", { status: 200, headers: { "Content-Type": "text/html" } })],
+    ["answers no key set", () => Response.json({ keys: "none" })],
+  ])("treats a key endpoint that %s as unavailable, not the token as forged", async (_, answer) => {
+    const brokenUrl = `https://idp.${crypto.randomUUID()}.test/.well-known/jwks.json`;
+    const realFetch = globalThis.fetch;
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) =>
+      new Request(input).url === brokenUrl ? Promise.resolve(answer()) : realFetch(input, init),
+    );
+    onTestFinished(() => fetchSpy.mockRestore());
+    const token = (await rs256({ organization_id: "org-acme" })).slice("Bearer ".length);
+    await expect(verifyBearer(token, { ...settings(env), JWT_JWKS_URL: brokenUrl })).rejects.toBeInstanceOf(KeysUnavailable);
   });
 });

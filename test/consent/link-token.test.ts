@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { base64url } from "jose";
 import { describe, expect, it } from "vitest";
-import { LinkRefused, signLink, verifyLink, type KeyRing } from "../../src/consent/link-token";
+import { LinkRefused } from "../../src/consent/errors";
+import { signLink, verifyLink, type KeyRing } from "../../src/consent/link-token";
 
 const current = env.OPT_IN_SIGNING_KEY;
 const previous = env.OPT_IN_PREVIOUS_SIGNING_KEYS;

@@ -1,5 +1,5 @@
 import { expect, inject, it } from "vitest";
-import { SEED_EVENT_REQUEST } from "../../src/consent/schemas";
+import { SEED_EVENT_REQUEST } from "../../src/consent-event";
 import { e2eBasic } from "./settings";
 
 const base = inject("gatewayUrl");

@@ -124,6 +124,17 @@ describe("GET /v1/opt-in/{token}", () => {
     expect(html).toContain(`<html lang="${expected}" dir="${expected === "ar" ? "rtl" : "ltr"}">`);
   });
 
+  it("names the topic by the organization's label in the reader's language", async () => {
+    const { opt_in_url } = await newOptIn({ topic: "PRODUCT_NEWS" });
+    expect(await (await open(opt_in_url)).text()).toContain("„Produktneuigkeiten“");
+    expect(await (await open(`${opt_in_url}?lang=en`)).text()).toContain("“Product news”");
+    // No label in French: the English one.
+    expect(await (await open(`${opt_in_url}?lang=fr`)).text()).toContain("Product news");
+    // The JSON answer keeps the topic id.
+    const json = await open(opt_in_url, { headers: { Accept: "application/json" } });
+    expect(await json.json()).toMatchObject({ topic: "PRODUCT_NEWS" });
+  });
+
   it("shows the organization's branding, escaped", async () => {
     const { opt_in_url } = await newOptIn();
     const html = await (await open(opt_in_url, { headers: { "Accept-Language": "en" } })).text();
@@ -241,8 +252,20 @@ describe("refused links record nothing", () => {
       const html = await response.text();
       expect(html).toContain("Dieser Link ist abgelaufen");
       expect(html).toContain("melden Sie sich bitte erneut");
+      // The signature still proves whose link it was: the page is theirs.
+      expect(html).toContain("Im Auftrag von Acme &lt;Energy&gt;");
+      expect(html).toContain('href="https://www.acme.example/privacy"');
     }
     expect((await history(identifier)).map((e) => e.type)).toEqual(["DOUBLE_OPT_IN_REQUESTED"]);
+  });
+
+  it("a genuine link to a request that does not exist: 400 'invalid', on the organization's page", async () => {
+    const { identifier } = await newOptIn();
+    const response = await open(await ledgerLink(identifier, { requestSequence: 99 }));
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain("Dieser Link ist ungültig");
+    expect(html).toContain("Im Auftrag von Acme &lt;Energy&gt;");
   });
 
   it("a link signed by a retired key: 410", async () => {

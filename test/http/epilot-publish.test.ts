@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SEED_EVENT, SEED_EVENT_REQUEST } from "../../src/consent/schemas";
+import { SEED_EVENT, SEED_EVENT_REQUEST } from "../../src/consent-event";
 import { basic, call, list, publish, uniqueEmail } from "../helpers/gateway";
 
 describe("POST /v1/consent/publish", () => {
@@ -145,7 +145,8 @@ describe("unknown routes and methods", () => {
     const response = await call(copilot, { method: "GET", headers: { Authorization: basic("acme") } });
     expect(response.status).toBe(405);
     expect(response.headers.get("Allow")).toBe("POST");
-    expect(await response.json()).toMatchObject({ type: "urn:consent-gateway:problem:method_not_allowed", status: 405 });
+    // The Copilot path answers in Copilot's own error format, whatever went wrong.
+    expect(await response.json()).toEqual({ reason: "COMMON.REQUEST_VALIDATION", error_message: "GET is not supported here; use POST." });
 
     const del = await call("/v1/consent/someone@example.com", { method: "DELETE" });
     expect(del.status).toBe(405);

@@ -1,0 +1,38 @@
+/**
+ * What the consent domain refuses, as domain types: the HTTP layer maps each to a response in one
+ * place (src/http/errors.ts), so no domain module knows about status codes or pages.
+ */
+
+/** A request field the domain refuses after the schema accepted it (e.g. a redirect to a foreign origin). */
+export class FieldRefused extends Error {
+  constructor(
+    readonly field: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a link was refused: altered or malformed, signed by a key no longer configured, or too old. */
+export type LinkProblem = "invalid" | "unknown_key" | "expired";
+
+export class LinkRefused extends Error {
+  constructor(
+    readonly problem: LinkProblem,
+    /** The organization, when the link's signature proved it (an expired link): its page can be branded. */
+    readonly organizationId?: string,
+  ) {
+    super(`link refused: ${problem}`);
+  }
+}
+
+/** A double opt-in request the person opted out of after it was sent: it can no longer be confirmed. */
+export class ConsentWithdrawn extends Error {
+  constructor(
+    readonly topic: string,
+    readonly organizationId: string,
+  ) {
+    super(`consent to ${topic} was withdrawn after the link was sent`);
+  }
+}

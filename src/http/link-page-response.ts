@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { settings, type Branding } from "../config";
+import { ConsentWithdrawn, LinkRefused } from "../consent/errors";
+import { chooseLanguage, type Language } from "../languages";
+import type { PageModel } from "../pages/link-page";
+import { respondWithPage } from "../pages/respond";
+import type { ApiError } from "./api-error";
+import type { AppEnv } from "./app-env";
+
+/** How a link's page speaks and looks: the reader's language, the organization's branding and topic labels. */
+export interface PageContext {
+  lang: Language;
+  branding?: Branding;
+  /** The organization's label for a topic in `lang`, or the topic id. */
+  label(topic: string): string;
+}
+
+export function pageContext(c: Context<AppEnv>, organizationId?: string): PageContext {
+  const config = settings(c.env);
+  const lang = chooseLanguage(c.req.query("lang"), c.req.header("Accept-Language"), config.DEFAULT_LANGUAGE);
+  const branding = organizationId === undefined ? undefined : config.OPT_IN_BRANDING[organizationId];
+  const label = (topic: string) => {
+    const entry = branding?.topic_labels[topic];
+    return (typeof entry === "string" ? entry : (entry?.[lang] ?? entry?.en)) ?? topic;
+  };
+  return { lang, ...(branding ? { branding } : {}), label };
+}
+
+/** Answers a link page in the reader's language, branded for `organizationId` when it is known. */
+export function respondWithLinkPage(c: Context<AppEnv>, model: PageModel, status: 200 | 400 | 409 | 410, context = pageContext(c)) {
+  return respondWithPage(c, model, status, context);
+}
+
+/**
+ * The page of a refused link, or undefined when `error` is no link refusal. The organization is
+ * named only when the link's signature proved it (an expired link, or one for a request that is gone).
+ */
+export function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiError): Response | undefined {
+  if (error instanceof LinkRefused) {
+    const context = pageContext(c, error.organizationId);
+    return respondWithLinkPage(c, { kind: error.problem === "invalid" ? "invalid" : "expired" }, refusal.status as 400 | 410, context);
+  }
+  if (error instanceof ConsentWithdrawn) {
+    const context = pageContext(c, error.organizationId);
+    return respondWithLinkPage(c, { kind: "withdrawn", topic: context.label(error.topic) }, 409, context);
+  }
+  return undefined;
+}

@@ -1,0 +1,30 @@
+import type { ConsentEvent, EventType } from "../consent-event";
+
+/** Whose history a ledger holds. */
+export interface LedgerKey {
+  organizationId: string;
+  identifier: string;
+}
+
+/** An event as both stores keep it: one row, meta as the JSON text that was sent. */
+export type EventRecord = {
+  sequence: number;
+  type: string;
+  topic: string;
+  source: string | null;
+  meta: string | null;
+  createdAt: string;
+};
+
+/** The one mapping from a stored row to the API's event, for the ledger and the D1 index alike. */
+export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEvent {
+  return {
+    type: record.type as EventType,
+    created_at: record.createdAt,
+    topic: record.topic,
+    ...(record.source === null ? {} : { source: record.source }),
+    organization_id: owner.organizationId,
+    identifier: owner.identifier,
+    ...(record.meta === null ? {} : { meta: JSON.parse(record.meta) as Record<string, unknown> }),
+  };
+}
