@@ -1,9 +1,11 @@
+import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { verifyBasic } from "../auth/basic";
 import { verifyBearer } from "../auth/bearer";
 import { MissingScope, Unauthenticated } from "../auth/errors";
 import { settings, type Scope } from "../config";
 import type { AppEnv } from "./app-env";
+import { security } from "./responses";
 
 /** Accepts HTTP Basic (an API client) or a Bearer JWT, and sets `principal`. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -32,3 +34,9 @@ export const requireScope = (scope: Scope) =>
     if (!c.var.principal.scopes.has(scope)) throw new MissingScope(scope);
     await next();
   });
+
+/** What every authenticated operation declares: both security schemes, the credential check, its scope, then `more`. */
+export const authenticated = (scope: Scope, ...more: MiddlewareHandler<AppEnv>[]) => ({
+  security,
+  middleware: [authenticate, requireScope(scope), ...more],
+});

@@ -2,9 +2,9 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentIdentifier } from "../consent-event";
 import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
-import { authenticate, requireScope } from "./authenticate";
+import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
-import { copilotErrorResponses, security } from "./responses";
+import { copilotRefusals, jsonAnswer, jsonRequest } from "./responses";
 import { throwOnInvalid } from "./validation";
 
 /** Topic and source under which Copilot.cx analysis consent is recorded. */
@@ -28,13 +28,9 @@ const consentChanged = createRoute({
   tags: ["copilot"],
   summary: "Reports that an end-user's data may (or may no longer) be processed by Copilot",
   description: `Records OPT_IN (consent_value true) or OPT_OUT (false) on topic ${COPILOT_TOPIC}, source ${COPILOT_SOURCE}.`,
-  security,
-  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
-  request: { body: { required: true, content: { "application/json": { schema: ConsentChanged } } } },
-  responses: {
-    200: { description: "Recorded (empty object)", content: { "application/json": { schema: z.object({}) } } },
-    ...copilotErrorResponses,
-  },
+  ...authenticated("consent:write", ...jsonBody),
+  request: jsonRequest(ConsentChanged),
+  responses: { 200: jsonAnswer("Recorded (empty object)", z.object({})), ...copilotRefusals },
 });
 
 /** The Copilot.cx consent endpoint: errors are `{reason, error_message}`. */

@@ -12,9 +12,9 @@ import {
 } from "../consent/schemas";
 import { listEvents, listOrganizationEvents, recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
-import { authenticate, requireScope } from "./authenticate";
+import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
-import { bodyProblemResponses, problemResponses, queryProblemResponses, security } from "./responses";
+import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "./responses";
 import { throwOnInvalid } from "./validation";
 
 const publishConsentEvent = createRoute({
@@ -26,14 +26,9 @@ const publishConsentEvent = createRoute({
   description:
     "Appends an OPT_IN or OPT_OUT to the identifier's history in the caller's organization. " +
     "Answers once the event is durable; it is visible to listConsentEvents at once.",
-  security,
-  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
-  request: { body: { required: true, content: { "application/json": { schema: ConsentEventRequestBody } } } },
-  responses: {
-    201: { description: "The stored event", content: { "application/json": { schema: ConsentEvent } } },
-    ...problemResponses,
-    ...bodyProblemResponses,
-  },
+  ...authenticated("consent:write", ...jsonBody),
+  request: jsonRequest(ConsentEventRequestBody),
+  responses: { 201: jsonAnswer("The stored event", ConsentEvent), ...writeRefusals },
 });
 
 const listConsentEvents = createRoute({
@@ -43,17 +38,12 @@ const listConsentEvents = createRoute({
   tags: ["consent"],
   summary: "List opt-ins and opt-outs by customer identifier",
   description: "The identifier's events, newest first, in the order they were appended.",
-  security,
-  middleware: [authenticate, requireScope("consent:read")],
+  ...authenticated("consent:read"),
   request: {
     params: z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) }),
     query: ListConsentEventsQuery,
   },
-  responses: {
-    200: { description: "One page of events and the total count", content: { "application/json": { schema: ConsentEventList } } },
-    ...problemResponses,
-    ...queryProblemResponses,
-  },
+  responses: { 200: jsonAnswer("One page of events and the total count", ConsentEventList), ...readRefusals },
 });
 
 const requestDoubleOptInRoute = createRoute({
@@ -65,14 +55,9 @@ const requestDoubleOptInRoute = createRoute({
   description:
     "Records DOUBLE_OPT_IN_REQUESTED (which grants nothing). The person confirms by opening opt_in_url and pressing its button, " +
     "which records DOUBLE_OPT_IN; opt_out_url records OPT_OUT.",
-  security,
-  middleware: [authenticate, requireScope("consent:write"), ...jsonBody],
-  request: { body: { required: true, content: { "application/json": { schema: DoubleOptInRequestBody } } } },
-  responses: {
-    201: { description: "The request event and its links", content: { "application/json": { schema: DoubleOptInLinks } } },
-    ...problemResponses,
-    ...bodyProblemResponses,
-  },
+  ...authenticated("consent:write", ...jsonBody),
+  request: jsonRequest(DoubleOptInRequestBody),
+  responses: { 201: jsonAnswer("The request event and its links", DoubleOptInLinks), ...writeRefusals },
 });
 
 const listOrganizationEventsRoute = createRoute({
@@ -84,14 +69,9 @@ const listOrganizationEventsRoute = createRoute({
   description:
     "Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. " +
     "It trails publishes by the outbox delay (normally well under a second); one identifier's history is always current in listConsentEvents.",
-  security,
-  middleware: [authenticate, requireScope("consent:read")],
+  ...authenticated("consent:read"),
   request: { query: OrganizationEventsQuery },
-  responses: {
-    200: { description: "One page of events", content: { "application/json": { schema: OrganizationEventPage } } },
-    ...problemResponses,
-    ...queryProblemResponses,
-  },
+  responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
 });
 
 /** The epilot Consent API: errors are RFC 9457 problem details. */

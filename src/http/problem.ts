@@ -42,7 +42,7 @@ export const Problem = z
   })
   .openapi("Problem");
 
-export function problemBody(error: ApiError, requestId: string): z.infer<typeof Problem> {
+function problemBody(error: ApiError, requestId: string): z.infer<typeof Problem> {
   return {
     type: problemType(error.kind),
     title: TITLES[error.kind],

@@ -1,43 +1,49 @@
+import type { z } from "@hono/zod-openapi";
 import { CopilotError } from "./copilot-errors";
 import { Problem } from "./problem";
 
-const problem = (description: string) => ({
+/** A documented answer: `schema` as `mediaType`. */
+const answer =
+  (mediaType: string, schema: z.ZodType) =>
+  (description: string) => ({ description, content: { [mediaType]: { schema } } });
+
+/** A JSON answer, typed for the handler's `c.json`. */
+export const jsonAnswer = <T extends z.ZodType>(description: string, schema: T) => ({
   description,
-  content: { "application/problem+json": { schema: Problem } },
+  content: { "application/json": { schema } },
 });
 
-/** The error responses an authenticated epilot operation can give, for the OpenAPI document. */
-export const problemResponses = {
-  401: problem("Missing or invalid credentials"),
-  403: problem("The credentials lack the scope this operation needs"),
-  500: problem("The gateway failed or is misconfigured"),
-  503: problem("The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds"),
-};
+/** A required JSON request body, typed for the handler's `c.req.valid("json")`. */
+export const jsonRequest = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
-/** Extra error responses of an operation that takes a JSON body. */
-export const bodyProblemResponses = {
-  400: problem("The request is invalid: `errors` names each field and what is wrong"),
-  413: problem("The request body is larger than 1 MiB"),
-  415: problem("The request body is not JSON"),
-};
+/** The refusals an operation can give, each in the format of its surface. */
+function refusals(format: (description: string) => ReturnType<ReturnType<typeof answer>>, descriptions: Record<number, string>) {
+  return Object.fromEntries(Object.entries(descriptions).map(([status, description]) => [status, format(description)]));
+}
 
-export const queryProblemResponses = {
-  400: problem("The request is invalid: `errors` names each field and what is wrong"),
+const AUTHENTICATED = {
+  401: "Missing or invalid credentials",
+  403: "The credentials lack the scope this operation needs",
+  500: "The gateway failed or is misconfigured",
+  503: "The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds",
 };
+const INVALID = { 400: "The request is invalid: `errors` names each field and what is wrong" };
+const WITH_BODY = { ...INVALID, 413: "The request body is larger than 1 MiB", 415: "The request body is not JSON" };
 
-const copilotError = (description: string) => ({
-  description,
-  content: { "application/json": { schema: CopilotError } },
+const problem = answer("application/problem+json", Problem);
+
+/** The refusals of an authenticated epilot operation that reads (query and path) or writes (a JSON body). */
+export const readRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID });
+export const writeRefusals = refusals(problem, { ...AUTHENTICATED, ...WITH_BODY });
+
+/** The Copilot endpoint's refusals, in its own format. */
+export const copilotRefusals = refusals(answer("application/json", CopilotError), {
+  ...AUTHENTICATED,
+  ...WITH_BODY,
+  400: "Validation failed (`COMMON.REQUEST_VALIDATION`)",
+  401: "Invalid credentials (`AUTH.UNAUTHORIZED`)",
+  403: "The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)",
+  503: "The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`); retry after Retry-After seconds",
 });
-
-export const copilotErrorResponses = {
-  400: copilotError("Validation failed (`COMMON.REQUEST_VALIDATION`)"),
-  401: copilotError("Invalid credentials (`AUTH.UNAUTHORIZED`)"),
-  403: copilotError("The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)"),
-  413: copilotError("The request body is larger than 1 MiB"),
-  415: copilotError("The request body is not JSON"),
-  500: copilotError("The gateway failed or is misconfigured"),
-  503: copilotError("The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`); retry after Retry-After seconds"),
-};
 
 export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { basicAuth: [] }];
