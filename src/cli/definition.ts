@@ -3,7 +3,7 @@
  * or URL given with `--definition`. Operations, their help and sample bodies all come from it.
  */
 import { readFile } from "node:fs/promises";
-import { deref, operationTable, type OpenApiDocumentLike, type OperationInfo } from "../sdk/operation-table";
+import { deref, operationsOf, operationTable, parametersOf, preferredMediaType, type OpenApiDocumentLike, type OperationInfo } from "../sdk/operation-table";
 import { UsageError } from "./usage";
 
 export interface Definition {
@@ -44,12 +44,7 @@ export async function loadDefinition(source?: string): Promise<Definition> {
     throw new UsageError(`--definition ${source}: not an OpenAPI document (no "paths")`);
   }
   const raw: Record<string, any> = {};
-  for (const item of Object.values(document.paths)) {
-    const pathItem = deref(document, item);
-    for (const operation of Object.values(pathItem)) {
-      if (operation && typeof operation === "object" && "operationId" in operation) raw[(operation as { operationId: string }).operationId] = operation;
-    }
-  }
+  for (const { operation } of operationsOf(document)) raw[operation.operationId] = operation;
   return { document, operations: operationTable(document), raw };
 }
 
@@ -59,17 +54,14 @@ export function bodySchema(definition: Definition, operationId: string): any {
   if (!operation?.requestBody) return undefined;
   const body = deref(definition.document, operation.requestBody);
   const content = body.content ?? {};
-  const type = Object.keys(content).find((t) => /json/i.test(t)) ?? Object.keys(content)[0];
+  const type = preferredMediaType(Object.keys(content));
   return type ? deref(definition.document, content[type].schema ?? {}) : undefined;
 }
 
 /** The OpenAPI parameter objects (dereferenced) of an operation. */
 export function parameterObjects(definition: Definition, operationId: string): any[] {
-  const operation = definition.raw[operationId];
   const pathItem = deref(definition.document, definition.document.paths![definition.operations[operationId]!.path]);
-  const all = [...(pathItem.parameters ?? []), ...(operation?.parameters ?? [])].map((p) => deref(definition.document, p));
-  const byKey = new Map(all.map((p) => [`${p.in}:${p.name}`, p]));
-  return [...byKey.values()];
+  return parametersOf(definition.document, pathItem, definition.raw[operationId]);
 }
 
 /** A sample value for a JSON schema: its example, default or first enum value, else one built from its type. */

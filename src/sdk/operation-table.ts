@@ -52,40 +52,56 @@ export function deref<T = any>(document: OpenApiDocumentLike, value: any): T {
   return current as T;
 }
 
-/** The operations of `document` by operationId, in document order. */
-export function operationTable(document: OpenApiDocumentLike): OperationTable {
-  const table: OperationTable = {};
+/** Every operation of `document` with its path and path item, in document order. */
+export function* operationsOf(document: OpenApiDocumentLike): Generator<{ path: string; method: (typeof METHODS)[number]; pathItem: any; operation: any }> {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     const pathItem = deref(document, item);
     for (const method of METHODS) {
       const operation = pathItem[method];
-      if (!operation?.operationId) continue;
-      const parameters = new Map<string, OperationParameter>();
-      for (const raw of [...(pathItem.parameters ?? []), ...(operation.parameters ?? [])]) {
-        const parameter = deref(document, raw);
-        parameters.set(`${parameter.in}:${parameter.name}`, {
-          name: parameter.name,
-          in: parameter.in,
-          required: parameter.in === "path" || parameter.required === true,
-        });
-      }
-      const requestBody = operation.requestBody ? deref(document, operation.requestBody) : null;
-      const contentTypes = Object.keys(requestBody?.content ?? {});
-      const security = operation.security ?? document.security ?? [];
-      table[operation.operationId] = {
-        method: method.toUpperCase() as OperationInfo["method"],
-        path,
-        ...(operation.summary ? { summary: operation.summary } : {}),
-        public: security.length === 0 || security.some((requirement: object) => Object.keys(requirement).length === 0),
-        parameters: [...parameters.values()],
-        body: requestBody
-          ? {
-              contentType: contentTypes.find((type) => /json/i.test(type)) ?? contentTypes[0] ?? "application/json",
-              required: requestBody.required === true,
-            }
-          : null,
-      };
+      if (operation?.operationId) yield { path, method, pathItem, operation };
     }
+  }
+}
+
+/** An operation's parameter objects, dereferenced: the path item's, overridden by the operation's own of the same name and place. */
+export function parametersOf(document: OpenApiDocumentLike, pathItem: any, operation: any): any[] {
+  const parameters = new Map<string, any>();
+  for (const raw of [...(pathItem.parameters ?? []), ...(operation.parameters ?? [])]) {
+    const parameter = deref(document, raw);
+    parameters.set(`${parameter.in}:${parameter.name}`, parameter);
+  }
+  return [...parameters.values()];
+}
+
+/** Path parameters are always required (OpenAPI), the others when they say so. */
+export function isRequired(parameter: { in: string; required?: boolean }): boolean {
+  return parameter.in === "path" || parameter.required === true;
+}
+
+/** The media type a body is sent as: the first JSON one offered, else the first. */
+export function preferredMediaType(contentTypes: string[]): string | undefined {
+  return contentTypes.find((type) => /json/i.test(type)) ?? contentTypes[0];
+}
+
+/** The operations of `document` by operationId, in document order. */
+export function operationTable(document: OpenApiDocumentLike): OperationTable {
+  const table: OperationTable = {};
+  for (const { path, method, pathItem, operation } of operationsOf(document)) {
+    const requestBody = operation.requestBody ? deref(document, operation.requestBody) : null;
+    const security = operation.security ?? document.security ?? [];
+    table[operation.operationId] = {
+      method: method.toUpperCase() as OperationInfo["method"],
+      path,
+      ...(operation.summary ? { summary: operation.summary } : {}),
+      public: security.length === 0 || security.some((requirement: object) => Object.keys(requirement).length === 0),
+      parameters: parametersOf(document, pathItem, operation).map((parameter) => ({ name: parameter.name, in: parameter.in, required: isRequired(parameter) })),
+      body: requestBody
+        ? {
+            contentType: preferredMediaType(Object.keys(requestBody.content ?? {})) ?? "application/json",
+            required: requestBody.required === true,
+          }
+        : null,
+    };
   }
   return table;
 }
