@@ -1,11 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { ApiReference, type OpenApiDocument } from "../pages/api-reference";
+import pkg from "../../package.json";
 import { PAGE_HEADERS } from "../pages/respond";
 import type { AppEnv } from "./app-env";
 
 export const OPENAPI_INFO = {
   title: "Consent gateway",
-  version: "1.0.0",
+  // The package's version: the document, /docs and the SDK it generates move together.
+  version: pkg.version,
   description:
     "Records, proves and answers consent: the epilot Consent API and the Copilot.cx consent endpoint, " +
     "ordered per identifier on Cloudflare Workers.",
@@ -30,6 +32,17 @@ const getApiReference = createRoute({
   summary: "Human-readable reference of this API (server-rendered, works offline)",
   responses: {
     200: { description: "The reference page", content: { "text/html": { schema: z.string() } } },
+  },
+});
+
+const redirectToReference = createRoute({
+  operationId: "redirectToReference",
+  method: "get",
+  path: "/",
+  tags: ["meta"],
+  summary: "Sends a browser to the reference page (/docs)",
+  responses: {
+    302: { description: "Redirect to /docs", headers: { Location: { schema: { type: "string" }, description: "/docs" } } },
   },
 });
 
@@ -58,6 +71,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
       ],
     });
   app.openapi(getOpenApiDocument, (c) => c.json(document(new URL(c.req.url).origin), 200));
+  app.openapi(redirectToReference, (c) => c.redirect("/docs", 302));
   app.openapi(getApiReference, (c) => {
     const page = ApiReference({ document: document(new URL(c.req.url).origin) as OpenApiDocument, nonce: c.var.secureHeadersNonce ?? "" });
     return c.html(`<!doctype html>${page}`, 200, { ...PAGE_HEADERS, "Cache-Control": "public, max-age=300" });

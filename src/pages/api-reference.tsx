@@ -41,7 +41,11 @@ function exampleOf(document: OpenApiDocument, media?: MediaType): unknown {
 
 const styles = `
 body { margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #fafafa; }
-main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
+main { max-width: 60rem; margin: 0 auto; padding: 1.5rem; overflow-wrap: anywhere; }
+nav ul { columns: 2 16rem; padding-left: 1.25rem; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.scroll:focus-visible, pre:focus-visible { outline: 3px solid #0b5cad; outline-offset: 2px; }
+td code, p code, li code { overflow-wrap: anywhere; }
 section.op { background: #fff; border: 1px solid #ddd; border-radius: 8px; padding: 1rem 1.25rem; margin: 1rem 0; }
 h2 { font-size: 1.1rem; margin: 0 0 .25rem; font-family: ui-monospace, Menlo, Consolas, monospace; }
 .method { display: inline-block; min-width: 3.5rem; color: #fff; background: #0b5cad; border-radius: 4px; padding: 0 .4rem; margin-right: .5rem; text-align: center; }
@@ -49,9 +53,24 @@ h2 { font-size: 1.1rem; margin: 0 0 .25rem; font-family: ui-monospace, Menlo, Co
 table { border-collapse: collapse; width: 100%; margin: .5rem 0; font-size: .95rem; }
 th, td { text-align: left; border-bottom: 1px solid #eee; padding: .3rem .5rem; vertical-align: top; }
 code, pre { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; }
-pre { background: #f3f3f3; padding: .75rem; border-radius: 6px; overflow-x: auto; }
+pre { background: #f3f3f3; padding: .75rem; border-radius: 6px; overflow-x: auto; overflow-wrap: normal; }
 .muted { color: #555; }
 `;
+
+/** Text with `backticks` rendered as code, as the descriptions in the document are written. */
+function Prose({ text }: { text?: string }) {
+  if (!text) return null;
+  return <>{text.split("`").map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part))}</>;
+}
+
+/** A wide table or code block scrolls inside its own box, which the keyboard can reach (WCAG 2.1.1). */
+function Scroll({ label, children }: { label: string; children: unknown }) {
+  return (
+    <div class="scroll" tabindex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}
 
 function Operation({ document, method, path, op }: { document: OpenApiDocument; method: string; path: string; op: Operation }) {
   const body = op.requestBody?.content?.["application/json"];
@@ -64,10 +83,15 @@ function Operation({ document, method, path, op }: { document: OpenApiDocument; 
         {path}
       </h2>
       <p>
-        <strong>{op.operationId}</strong>: {op.summary} <span class="muted">(auth: {auth})</span>
+        <strong>{op.operationId}</strong>: <Prose text={op.summary} /> <span class="muted">(auth: {auth})</span>
       </p>
-      {op.description ? <p class="muted">{op.description}</p> : null}
+      {op.description ? (
+        <p class="muted">
+          <Prose text={op.description} />
+        </p>
+      ) : null}
       {op.parameters?.length ? (
+        <Scroll label={`${op.operationId} parameters`}>
         <table>
           <thead>
             <tr><th>Parameter</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr>
@@ -79,20 +103,28 @@ function Operation({ document, method, path, op }: { document: OpenApiDocument; 
                 <td>{p.in}</td>
                 <td>{typeOf(p.schema)}</td>
                 <td>{p.required ? "yes" : "no"}</td>
-                <td>{p.description ?? (p.schema?.description as string | undefined) ?? ""}</td>
+                <td>
+                  <Prose text={p.description ?? (p.schema?.description as string | undefined)} />
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+        </Scroll>
       ) : null}
       {body ? (
         <>
           <p>
             Request body (<code>application/json</code>): <a href={`#schema-${typeOf(body.schema)}`}>{typeOf(body.schema)}</a>
           </p>
-          {bodyExample !== undefined ? <pre>{JSON.stringify(bodyExample, null, 2)}</pre> : null}
+          {bodyExample !== undefined ? (
+            <pre tabindex={0} aria-label={`${op.operationId} example body`}>
+              {JSON.stringify(bodyExample, null, 2)}
+            </pre>
+          ) : null}
         </>
       ) : null}
+      <Scroll label={`${op.operationId} responses`}>
       <table>
         <thead>
           <tr><th>Status</th><th>Description</th><th>Content</th></tr>
@@ -101,7 +133,9 @@ function Operation({ document, method, path, op }: { document: OpenApiDocument; 
           {Object.entries(op.responses ?? {}).map(([status, response]) => (
             <tr>
               <td>{status}</td>
-              <td>{response.description}</td>
+              <td>
+                <Prose text={response.description} />
+              </td>
               <td>
                 {Object.entries(response.content ?? {}).map(([type, media]) => (
                   <div><code>{type}</code> {typeOf(media.schema)}</div>
@@ -111,6 +145,7 @@ function Operation({ document, method, path, op }: { document: OpenApiDocument; 
           ))}
         </tbody>
       </table>
+      </Scroll>
     </section>
   );
 }
@@ -130,8 +165,12 @@ export function ApiReference({ document, nonce }: { document: OpenApiDocument; n
       </head>
       <body>
         <main>
-          <h1>{document.info.title} <span class="muted">{document.info.version}</span></h1>
-          <p>{document.info.description}</p>
+          <h1>
+            {document.info.title} <span class="muted">{document.info.version}</span>
+          </h1>
+          <p>
+            <Prose text={document.info.description} />
+          </p>
           <p>
             Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).
           </p>
@@ -139,18 +178,35 @@ export function ApiReference({ document, nonce }: { document: OpenApiDocument; n
           <ul>
             {Object.entries(document.components?.securitySchemes ?? {}).map(([name, scheme]) => (
               <li>
-                <code>{name}</code> (HTTP {scheme.scheme}): {scheme.description}
+                <code>{name}</code> (HTTP {scheme.scheme}): <Prose text={scheme.description} />
               </li>
             ))}
           </ul>
+          <nav aria-label="Contents">
+            <h2>Contents</h2>
+            <ul>
+              {operations.map(({ path, method, op }) => (
+                <li>
+                  <a href={`#${op.operationId}`}>
+                    <code>{method.toUpperCase()} {path}</code>
+                  </a>
+                </li>
+              ))}
+              <li>
+                <a href="#schemas">Schemas</a>
+              </li>
+            </ul>
+          </nav>
           {operations.map(({ path, method, op }) => (
             <Operation document={document} method={method} path={path} op={op} />
           ))}
-          <h2>Schemas</h2>
+          <h2 id="schemas">Schemas</h2>
           {Object.entries(document.components?.schemas ?? {}).map(([name, schema]) => (
             <section class="op" id={`schema-${name}`}>
               <h2>{name}</h2>
-              <pre>{JSON.stringify(schema, null, 2)}</pre>
+              <pre tabindex={0} aria-label={`${name} schema`}>
+                {JSON.stringify(schema, null, 2)}
+              </pre>
             </section>
           ))}
         </main>

@@ -39,7 +39,7 @@ function styles(primary: string) {
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 1.0625rem/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; background: #f4f5f7; }
-main { max-width: 34rem; margin: 2rem auto; padding: 2rem 1.5rem; background: #ffffff; border-radius: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.12); }
+main { max-width: 34rem; margin: 2rem auto; padding: 2rem 1.5rem; background: #ffffff; border-radius: 12px; box-shadow: 0 1px 4px rgba(0,0,0,.12); overflow-wrap: anywhere; }
 header { display: flex; align-items: center; gap: .75rem; margin-bottom: 1.25rem; color: #444444; font-size: .95rem; }
 header img { max-height: 40px; max-width: 160px; }
 h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 1rem; }

@@ -188,6 +188,14 @@ export const operations = {
     "parameters": [],
     "body": null
   },
+  "redirectToReference": {
+    "method": "GET",
+    "path": "/",
+    "summary": "Sends a browser to the reference page (/docs)",
+    "public": true,
+    "parameters": [],
+    "body": null
+  },
   "getApiReference": {
     "method": "GET",
     "path": "/docs",

@@ -1,3 +1,4 @@
+import pkg from "../../package.json";
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
 import { call } from "../helpers/gateway";
@@ -147,4 +148,32 @@ describe("GET /docs", () => {
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(html).toContain("exampleuser@epilot.cloud");
   });
+
+  it("opens with a table of contents, renders `code` as code, and lets the keyboard reach what scrolls", async () => {
+    const html = await (await call("/docs")).text();
+    expect(html).toContain('<nav aria-label="Contents">');
+    expect(html).toContain('<a href="#publishConsentEvent"><code>POST /v1/consent/publish</code></a>');
+    // Descriptions write code in backticks; none is left raw.
+    expect(html).toContain("<code>errors</code> names each field");
+    expect(html).not.toMatch(/`[^`<]+`/);
+    // Every table and code block that can scroll is a focusable, labelled region.
+    expect(html.match(/<table>/g)?.length).toBe(html.match(/<div class="scroll" tabindex="0" role="region" aria-label="[^"]+"><table>/g)?.length);
+    expect(html.match(/<pre>/g)).toBeNull();
+    expect(html).toMatch(/<pre tabindex="0" aria-label="[^"]+">/);
+  });
+
+  it("shows the package's version, the document's own", async () => {
+    const [html, document] = await Promise.all([(await call("/docs")).text(), fetchDocument()]);
+    expect(document.info.version).toBe(pkg.version);
+    expect(html).toContain(`<span class="muted">${pkg.version}</span>`);
+  });
 });
+
+describe("GET /", () => {
+  it("sends a browser to the reference page", async () => {
+    const response = await call("/", { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toBe("/docs");
+  });
+});
+
