@@ -4,8 +4,9 @@
  * `--no-interactive` was not given. Prompts are written to stderr, so stdout stays the answer.
  */
 import { input, select } from "@inquirer/prompts";
-import { deref, type OpenApiDocumentLike } from "../sdk/operation-table";
+import { deref, isRequired, type OpenApiDocumentLike } from "../sdk/operation-table";
 import { bodySchema, parameterObjects, typeName, type Definition } from "./definition";
+import { UsageError } from "./usage";
 
 const context = { output: process.stderr };
 const SKIP = Symbol("skip");
@@ -55,9 +56,9 @@ async function askValue(document: OpenApiDocumentLike, label: string, schema: an
 }
 
 /** Asks for parameters: every one (guided) or the required ones still missing. */
-export async function promptParameters(definition: Definition, operationId: string, params: Record<string, string>, all: boolean) {
+async function promptParameters(definition: Definition, operationId: string, params: Record<string, string>, all: boolean) {
   for (const parameter of parameterObjects(definition, operationId)) {
-    const required = parameter.in === "path" || parameter.required === true;
+    const required = isRequired(parameter);
     if (!all && (!required || params[parameter.name] !== undefined)) continue;
     const value = await askValue(
       definition.document,
@@ -72,7 +73,7 @@ export async function promptParameters(definition: Definition, operationId: stri
 }
 
 /** Asks for the body field by field (for an object schema), starting from `current`. */
-export async function promptBody(definition: Definition, operationId: string, current: unknown): Promise<unknown> {
+async function promptBody(definition: Definition, operationId: string, current: unknown): Promise<unknown> {
   const schema = bodySchema(definition, operationId);
   if (!schema) return current;
   if (!schema.properties) {
@@ -87,4 +88,36 @@ export async function promptBody(definition: Definition, operationId: string, cu
     else body[name] = value;
   }
   return body;
+}
+
+/**
+ * Completes a call from the command line: fills in `params` and answers the body. Without a way to
+ * prompt, what is still missing is bad usage, and the message names it.
+ */
+export async function completeCall(
+  definition: Definition,
+  operationId: string,
+  params: Record<string, string>,
+  body: unknown,
+  flags: { guided?: boolean; "no-interactive"?: boolean },
+  stdin: NodeJS.ReadStream,
+): Promise<unknown> {
+  const info = definition.operations[operationId]!;
+  if (flags.guided) {
+    if (!stdin.isTTY) throw new UsageError("--guided needs a terminal on stdin");
+    await promptParameters(definition, operationId, params, true);
+    return info.body ? promptBody(definition, operationId, body) : body;
+  }
+  const missingParams = info.parameters.filter((p) => p.required && params[p.name] === undefined).map((p) => p.name);
+  const missingBody = info.body?.required && body === undefined;
+  if (!missingParams.length && !missingBody) return body;
+  if (stdin.isTTY !== true || flags["no-interactive"]) {
+    const what = [
+      ...missingParams.map((name) => `parameter "${name}" (-p ${name}=… or a positional argument)`),
+      ...(missingBody ? ["a request body (-d '<json>' or on stdin)"] : []),
+    ];
+    throw new UsageError(`${operationId} needs ${what.join(" and ")}${flags["no-interactive"] ? "" : "; --guided prompts for them on a terminal"}`);
+  }
+  await promptParameters(definition, operationId, params, false);
+  return missingBody ? promptBody(definition, operationId, undefined) : body;
 }

@@ -9,7 +9,7 @@
  */
 import type { OperationInfo } from "./operation-table";
 import { operations as operationTable } from "./operations";
-import { sendOperation, type ParamValue, type RetryOptions } from "./request";
+import { sendOperation, type ParamValue, type RetryOptions, type TokenSource } from "./request";
 import type { components, operations as Operations } from "./schema";
 
 export type OperationId = keyof Operations & keyof typeof operationTable;
@@ -107,8 +107,6 @@ export class ConsentApiError extends Error {
 
 // ----- the client -----
 
-export type TokenSource = string | (() => string | Promise<string>);
-
 export interface ClientOptions extends RetryOptions {
   /** The gateway's origin (default: http://127.0.0.1:8787, `npm run dev`). */
   baseUrl?: string;
@@ -127,29 +125,11 @@ export const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
 
 const states = new WeakMap<object, ClientState>();
 
-/** The Authorization header value for a token: Bearer, unless it already names its scheme (`Basic …`, `Bearer …`). */
-export function authorizationHeader(token: string): string {
-  return /^(bearer|basic)\s+\S/i.test(token) ? token : `Bearer ${token}`;
-}
-
-/** `Basic base64(id:secret)` for an API client, to give to `authorize`. */
-export function basicAuth(clientId: string, secret: string): string {
-  const bytes = new TextEncoder().encode(`${clientId}:${secret}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
-}
-
 export function getClient(options: ClientOptions = {}): ConsentClient {
   const state: ClientState = { ...options, baseUrl: options.baseUrl ?? DEFAULT_BASE_URL };
   const client: Record<string, unknown> = {};
   for (const [operationId, info] of Object.entries(operationTable) as [OperationId, OperationInfo][]) {
     client[operationId] = async (params?: Record<string, ParamValue> | null, body?: unknown, call: CallOptions = {}) => {
-      const headers: Record<string, string> = { ...state.headers, ...call.headers };
-      if (state.token !== undefined && !info.public && !Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
-        const token = typeof state.token === "function" ? await state.token() : state.token;
-        headers.Authorization = authorizationHeader(token);
-      }
       const answer = await sendOperation(operationId, info, {
         baseUrl: state.baseUrl,
         fetch: state.fetch,
@@ -157,7 +137,8 @@ export function getClient(options: ClientOptions = {}): ConsentClient {
         maxRetryDelayMs: state.maxRetryDelayMs,
         params,
         body,
-        headers,
+        headers: { ...state.headers, ...call.headers },
+        authorization: state.token,
         signal: call.signal,
       });
       if (answer.status < 200 || answer.status > 299) throw new ConsentApiError(operationId, answer.status, answer.headers, answer.data);

@@ -2,9 +2,7 @@
 export {
   ConsentApiError,
   DEFAULT_BASE_URL,
-  authorizationHeader,
   authorize,
-  basicAuth,
   getClient,
   type ApiResponse,
   type CallOptions,
@@ -17,9 +15,8 @@ export {
   type OperationMethod,
   type OperationParams,
   type ProblemDetails,
-  type TokenSource,
 } from "./client";
 export { operations } from "./operations";
 export { operationTable, type OperationInfo, type OperationTable } from "./operation-table";
-export { ConsentUsageError, sendOperation, type SendOptions, type SentResponse } from "./request";
+export { authorizationHeader, basicAuth, ConsentUsageError, sendOperation, type SendOptions, type SentResponse, type TokenSource } from "./request";
 export type { components, operations as Operations, paths } from "./schema";

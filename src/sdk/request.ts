@@ -15,12 +15,17 @@ export interface RetryOptions {
   maxRetryDelayMs?: number;
 }
 
+/** A token (a JWT), `basicAuth(id, secret)`, or a function answering either (called per call, so it may refresh tokens). */
+export type TokenSource = string | (() => string | Promise<string>);
+
 export interface SendOptions extends RetryOptions {
   baseUrl: string;
   fetch?: typeof fetch;
   params?: Record<string, ParamValue> | null;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sent as Authorization (see authorizationHeader) to operations that need credentials, unless `headers` has one. */
+  authorization?: TokenSource;
   signal?: AbortSignal;
   /** Called before every attempt (e.g. the CLI's --verbose). */
   onRequest?: (request: { method: string; url: string; headers: Headers; body?: string; attempt: number }) => void;
@@ -36,6 +41,19 @@ export interface SentResponse {
 }
 
 const RETRY_STATUSES = new Set([429, 503]);
+
+/** The Authorization header value for a token: Bearer, unless it already names its scheme (`Basic …`, `Bearer …`). */
+export function authorizationHeader(token: string): string {
+  return /^(bearer|basic)\s+\S/i.test(token) ? token : `Bearer ${token}`;
+}
+
+/** `Basic base64(id:secret)` for an API client, to give to `authorize`. */
+export function basicAuth(clientId: string, secret: string): string {
+  const bytes = new TextEncoder().encode(`${clientId}:${secret}`);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
 
 /** Thrown before anything is sent when the parameters do not fit the operation. */
 export class ConsentUsageError extends TypeError {
@@ -120,11 +138,17 @@ async function parseBody(response: Response): Promise<{ data: unknown; contentTy
 /** Sends one operation call and answers whatever the server answered (no throwing on HTTP errors). */
 export async function sendOperation(operationId: string, info: OperationInfo, options: SendOptions): Promise<SentResponse> {
   const { url, init, bodyText } = buildRequest(operationId, info, options);
+  const headers = init.headers as Headers;
+  // Public operations (the links in emails) get no credentials; an Authorization header the caller set wins.
+  if (options.authorization !== undefined && !info.public && !headers.has("Authorization")) {
+    const token = typeof options.authorization === "function" ? await options.authorization() : options.authorization;
+    headers.set("Authorization", authorizationHeader(token));
+  }
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const retries = Math.max(0, options.retries ?? 3);
   const maxDelay = options.maxRetryDelayMs ?? 10_000;
   for (let attempt = 0; ; attempt++) {
-    options.onRequest?.({ method: info.method, url, headers: init.headers as Headers, body: bodyText, attempt });
+    options.onRequest?.({ method: info.method, url, headers, body: bodyText, attempt });
     const response = await fetchImpl(url, init);
     if (RETRY_STATUSES.has(response.status) && attempt < retries) {
       const delay = retryDelay(response.headers.get("Retry-After"), attempt);

@@ -1,0 +1,30 @@
+/** The request body the command line gives: -d, else stdin when it is piped (and the operation takes one). */
+import type { OperationInfo } from "../sdk/operation-table";
+import { UsageError } from "./usage";
+
+async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJsonBody(text: string, from: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${from} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** The body, or undefined; with --guided stdin is left to the prompts. */
+export async function commandLineBody(operationId: string, info: OperationInfo, data: string | undefined, stdin: NodeJS.ReadStream, guided: boolean): Promise<unknown> {
+  if (data !== undefined) {
+    if (!info.body) throw new UsageError(`${operationId} takes no request body`);
+    return parseJsonBody(data, "-d");
+  }
+  if (info.body && !stdin.isTTY && !guided) {
+    const text = await readStdin(stdin);
+    if (text.trim() !== "") return parseJsonBody(text, "the body on stdin");
+  }
+  return undefined;
+}
