@@ -39,7 +39,7 @@ export async function consentCommand(args: string[], io: Io): Promise<number> {
 
   // Where and as whom.
   const [, profile] = chooseProfile(readProfiles(io.env), values.profile, io.env) ?? [undefined, {} as Profile];
-  const authorization = chooseAuthorization(credentialFlags(values), io.env, profile);
+  const authorization = chooseAuthorization(credentialFlags(values, io, "sending"), io.env, profile);
   // A credential found above replaces an Authorization header saved in the profile; -H replaces both (sendOperation).
   const saved = Object.entries(profile.headers ?? {}).filter(([name]) => !authorization || name.toLowerCase() !== "authorization");
   const headers = { ...Object.fromEntries(saved), ...parseHeaders(values.header) };

@@ -9,3 +9,8 @@ export interface Io {
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
 }
+
+/** One line on stderr about something that is likely a mistake but not bad usage: the command goes on. */
+export function warn(io: Io, message: string): void {
+  io.stderr.write(`${BIN}: warning: ${message}\n`);
+}

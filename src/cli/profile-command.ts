@@ -1,7 +1,8 @@
 /** `consent-gateway profile add|list|use|remove`: keeps the named servers and credentials calls can use. */
+import { credentialFlags } from "./credentials";
 import { USAGE } from "./help";
 import { BIN, type Io } from "./io";
-import { parse, parseBasic, parseHeaders, PROFILE_OPTIONS } from "./options";
+import { parse, parseHeaders, PROFILE_OPTIONS } from "./options";
 import { profilesFile, readProfiles, writeProfiles, type Profile } from "./profiles";
 import { UsageError } from "./usage";
 
@@ -28,12 +29,7 @@ export async function profileCommand(args: string[], io: Io): Promise<number> {
       const profileName = needName();
       if (!values.server) throw new UsageError("profile add needs -s <url>");
       if (values.token && values.basic) throw new UsageError("profile add takes -t or --basic, not both");
-      const profile: Profile = { server: values.server };
-      if (values.token) profile.token = values.token;
-      if (values.basic) {
-        parseBasic(values.basic); // refused rather than saved
-        profile.basic = values.basic;
-      }
+      const profile: Profile = { server: values.server, ...credentialFlags(values, io, "saving") };
       const headers = parseHeaders(values.header);
       if (Object.keys(headers).length) profile.headers = headers;
       store.profiles[profileName] = profile;

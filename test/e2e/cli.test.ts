@@ -320,6 +320,37 @@ describe("profiles and credentials", () => {
     expect(after.current).toBeUndefined();
     expect((await cli(["consent", "listConsentEvents", identifier, "--profile", "e2e"])).code).toBe(2);
   });
+
+  it("an empty -t or --basic (an unset variable) is warned about on stderr and sends or saves no credentials", async () => {
+    const add = await cli(["profile", "add", "e2e", "-s", server, "--basic", basic]);
+    expect(add.stderr).toBe("");
+
+    // The profile has credentials, but `-t "$TOKEN"` said which to send: none, and a warning says so.
+    const emptyToken = await cli(["consent", "listConsentEvents", "x@example.com", "-v", "-t", ""]);
+    expect(emptyToken.code).toBe(1);
+    expect(emptyToken.stderr.split("\n")[0]).toBe("consent-gateway: warning: -t/--token is empty; sending no bearer token");
+    expect(emptyToken.stderr).not.toContain("> authorization:");
+    expect(emptyToken.stderr).toContain("urn:consent-gateway:problem:unauthorized");
+
+    const emptyBasic = await cli(["consent", "listConsentEvents", "x@example.com", "--token=", "--basic", ""]);
+    expect(emptyBasic.code).toBe(1);
+    expect(emptyBasic.stderr).toMatch(
+      /^consent-gateway: warning: -t\/--token is empty; sending no bearer token\nconsent-gateway: warning: --basic is empty; sending no API client credentials\n\{/,
+    );
+
+    const saved = await cli(["profile", "add", "blank", "-s", server, "-t", ""]);
+    expect(saved.code).toBe(0);
+    expect(saved.stderr).toBe("consent-gateway: warning: -t/--token is empty; saving no bearer token\n");
+    const savedBasic = await cli(["profile", "add", "blank-basic", "-s", server, "--basic", ""]);
+    expect(savedBasic.stderr).toBe("consent-gateway: warning: --basic is empty; saving no API client credentials\n");
+    const { profiles } = JSON.parse(readFileSync(path.join(configHome, "consent-gateway", "profiles.json"), "utf8"));
+    expect(profiles.blank).toEqual({ server });
+    expect(profiles["blank-basic"]).toEqual({ server });
+
+    const token = await cli(["consent", "listConsentEvents", "x@example.com", "-t", await jwt()]);
+    expect(token.code, token.stderr).toBe(0);
+    expect(token.stderr).toBe("");
+  });
 });
 
 describe("exit codes", () => {
