@@ -46,6 +46,15 @@ const redirectToReference = createRoute({
   },
 });
 
+const getHealth = createRoute({
+  operationId: "getHealth",
+  method: "get",
+  path: "/health",
+  tags: ["meta"],
+  summary: "Liveness: answers 204 without touching any store (load balancers, and the benchmark's floor)",
+  responses: { 204: { description: "The worker is up" } },
+});
+
 /** Serves the OpenAPI 3.1 document, generated from the zod schemas that validate requests, and its reference page. */
 export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -72,6 +81,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
     });
   app.openapi(getOpenApiDocument, (c) => c.json(document(new URL(c.req.url).origin), 200));
   app.openapi(redirectToReference, (c) => c.redirect("/docs", 302));
+  app.openapi(getHealth, (c) => c.body(null, 204));
   app.openapi(getApiReference, (c) => {
     const page = ApiReference({ document: document(new URL(c.req.url).origin) as OpenApiDocument, nonce: c.var.secureHeadersNonce ?? "" });
     return c.html(`<!doctype html>${page}`, 200, { ...PAGE_HEADERS, "Cache-Control": "public, max-age=300" });

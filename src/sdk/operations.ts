@@ -196,6 +196,14 @@ export const operations = {
     "parameters": [],
     "body": null
   },
+  "getHealth": {
+    "method": "GET",
+    "path": "/health",
+    "summary": "Liveness: answers 204 without touching any store (load balancers, and the benchmark's floor)",
+    "public": true,
+    "parameters": [],
+    "body": null
+  },
   "getApiReference": {
     "method": "GET",
     "path": "/docs",
