@@ -11,6 +11,8 @@ export const E2E_SETTINGS: Record<string, string> = {
       secret_sha256: createHash("sha256").update(E2E_CLIENT.secret).digest("hex"),
       organization_id: E2E_CLIENT.organizationId,
     },
+    // The README's demo client, so its examples run as written.
+    { id: "demo", secret_sha256: createHash("sha256").update("demo-secret").digest("hex"), organization_id: "org-demo" },
   ]),
   JWT_SECRET: E2E_JWT_SECRET,
   OPT_IN_SIGNING_KEY: "e2e-opt-in-signing-key-of-at-least-32-chars",
