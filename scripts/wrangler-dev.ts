@@ -44,8 +44,16 @@ async function waitUntilUp(url: string, child: ChildProcess, log: () => string) 
   throw new Error(`wrangler dev did not start within 60 s:\n${log()}`);
 }
 
+export interface WranglerDevOptions {
+  /** Receives wrangler dev's output (stdout and stderr) as it arrives, e.g. the worker's log lines. */
+  onOutput?: (chunk: string) => void;
+}
+
 /** `settings` receives the base URL (for settings such as PUBLIC_BASE_URL) and answers the env file's variables. */
-export async function startWranglerDev(settings: (baseUrl: string) => Record<string, string> = () => ({})): Promise<WranglerDev> {
+export async function startWranglerDev(
+  settings: (baseUrl: string) => Record<string, string> = () => ({}),
+  options: WranglerDevOptions = {},
+): Promise<WranglerDev> {
   const state = mkdtempSync(path.join(tmpdir(), "consent-gateway-dev-"));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -77,8 +85,12 @@ export async function startWranglerDev(settings: (baseUrl: string) => Record<str
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
+  const onData = (chunk: Buffer) => {
+    output += chunk;
+    options.onOutput?.(chunk.toString());
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
   const stop = () => {
     // wrangler starts workerd as a child: end the whole process group.
     try {
