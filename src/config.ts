@@ -78,6 +78,7 @@ const settingsSchema = z.object({
   DEFAULT_LANGUAGE: unlessBlank(z.enum(LANGUAGES).default("de")),
   OPT_IN_TTL_DAYS: days(30),
   OPT_OUT_TTL_DAYS: days(365),
+  LOG_LEVEL: unlessBlank(z.enum(["debug", "info", "warn", "error"]).default("info")),
   OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
 });
 

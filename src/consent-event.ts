@@ -57,7 +57,11 @@ export const ConsentSource = cleanText(z.string().min(1).max(200)).openapi("Cons
   example: "www.frontend.epilot.cloud",
 });
 
-const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+/** A JSON value, as it crosses to and from the ledgers (RPC types need it spelled out). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
@@ -66,7 +70,7 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
  * checked for duplicate keys, unrepresentable numbers and lone surrogates (http/strict-json.ts).
  */
 export const ConsentMeta = z
-  .custom<Record<string, unknown>>(isJsonObject, { params: { expected: "object" } })
+  .custom<JsonObject>(isJsonObject, { params: { expected: "object" } })
   .superRefine((meta, ctx) => {
     if (nestedDeeperThan(meta, META_MAX_DEPTH)) {
       ctx.addIssue({ code: "custom", message: `must be nested at most ${META_MAX_DEPTH} levels deep`, params: { code: "too_deep" } });

@@ -10,6 +10,9 @@ import { serveOpenApi } from "./http/openapi";
 import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
+import type { IndexEntry } from "./storage/event-record";
+import { indexBatch } from "./storage/index-consumer";
+
 export { IdentifierLedger } from "./storage/identifier-ledger";
 
 const app = new OpenAPIHono<AppEnv>();
@@ -31,4 +34,11 @@ serveOpenApi(app);
 app.notFound((c) => handleError(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
 app.onError(handleError);
 
-export default app;
+/** The worker: HTTP through the app, and the index queue's batches into D1. */
+export default {
+  fetch: app.fetch,
+  queue: (batch: MessageBatch<IndexEntry>, env: Env) => indexBatch(batch, env),
+} satisfies ExportedHandler<Env, IndexEntry>;
+
+/** The app itself, for tests that call it with their own bindings. */
+export { app };

@@ -1,11 +1,11 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
-import type { ConsentEvent } from "../consent-event";
+import type { ConsentEvent, JsonObject } from "../consent-event";
 import type { Language } from "../languages";
-import type { LinkView, OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
+import { ledgerStub, type LinkView, type OptInStatus, type OptOutStatus } from "../storage/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
 import { signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
-import { appendEvent } from "./service";
+import { appendEvent, indexSoon, type Background } from "./service";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -13,7 +13,7 @@ export interface DoubleOptInRequest {
   topic: string;
   identifier: string;
   source?: string;
-  meta?: Record<string, unknown>;
+  meta?: JsonObject;
   lang?: Language;
   redirect_url?: string;
 }
@@ -44,6 +44,7 @@ function keyRing(config: Settings): KeyRing {
  */
 export async function requestDoubleOptIn(
   env: Env,
+  background: Background,
   principal: Principal,
   request: DoubleOptInRequest,
   requestOrigin: string,
@@ -56,7 +57,7 @@ export async function requestDoubleOptIn(
       throw new FieldRefused("redirect_url", "redirect_not_allowed", "must be on one of the organization's redirect origins (OPT_IN_BRANDING)");
     }
   }
-  const { ledgerId, appended } = await appendEvent(env, principal, request.identifier, {
+  const { ledgerId, appended } = await appendEvent(env, background, principal, request.identifier, {
     type: "DOUBLE_OPT_IN_REQUESTED",
     topic: request.topic,
     ...(request.source === undefined ? {} : { source: request.source }),
@@ -92,7 +93,7 @@ async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") 
     // Signed by us, yet naming no ledger of this namespace: as good as forged.
     throw new LinkRefused("invalid", claims.organizationId);
   }
-  return { claims, stub: env.IDENTIFIER_LEDGER.get(id) };
+  return { claims, stub: ledgerStub(env, id) };
 }
 
 export interface LinkOutcome<S> {
@@ -118,7 +119,7 @@ function outcome<S extends string>(claims: LinkClaims, view: LinkView<S>): LinkO
 }
 
 /** Who confirmed and how: the proof stored in the event's meta. */
-function proofMeta(context: ConfirmationContext, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function proofMeta(context: ConfirmationContext, extra: JsonObject = {}): JsonObject {
   return {
     ...extra,
     ...(context.ipAddress ? { ip_address: context.ipAddress } : {}),
@@ -134,16 +135,15 @@ export async function inspectOptIn(env: Env, token: string): Promise<LinkOutcome
 }
 
 /** Confirms an opt-in link: records DOUBLE_OPT_IN with proof, at most once per request. */
-export async function confirmOptIn(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
+export async function confirmOptIn(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-in");
   const requestSequence = claims.requestSequence!;
-  return outcome(
-    claims,
-    await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, {
-      source: "double-opt-in-link",
-      meta: proofMeta(context, { double_opt_in: true, request_sequence: requestSequence }),
-    }),
-  );
+  const view = await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, {
+    source: "double-opt-in-link",
+    meta: proofMeta(context, { double_opt_in: true, request_sequence: requestSequence }),
+  });
+  indexSoon(env, background, view.appended);
+  return outcome(claims, view);
 }
 
 export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcome<OptOutStatus>> {
@@ -152,13 +152,12 @@ export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcom
 }
 
 /** Opts out through a link (a form button or an RFC 8058 one-click POST). */
-export async function confirmOptOut(env: Env, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
+export async function confirmOptOut(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-out");
-  return outcome(
-    claims,
-    await stub.optOut(claims.organizationId, claims.topic, {
-      source: "opt-out-link",
-      meta: proofMeta(context, { one_click: context.oneClick ?? false }),
-    }),
-  );
+  const view = await stub.optOut(claims.organizationId, claims.topic, {
+    source: "opt-out-link",
+    meta: proofMeta(context, { one_click: context.oneClick ?? false }),
+  });
+  indexSoon(env, background, view.appended);
+  return outcome(claims, view);
 }

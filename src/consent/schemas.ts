@@ -2,7 +2,6 @@ import { z } from "@hono/zod-openapi";
 import { ConsentEvent, ConsentIdentifier, ConsentMeta, ConsentSource, ConsentTopic, EVENT_TYPES, SEED_EVENT, SEED_EVENT_REQUEST } from "../consent-event";
 import { base64url } from "jose";
 import { LANGUAGES } from "../languages";
-import type { FeedPosition } from "../storage/event-index";
 
 /** The API's requests and answers around the consent event (src/consent-event.ts). */
 export const ConsentEventRequestBody = z
@@ -66,15 +65,15 @@ export const DoubleOptInLinks = z
   })
   .openapi("DoubleOptInLinks");
 
-/** A feed position as an opaque cursor: base64url of its JSON. */
-export const encodeFeedCursor = ({ createdAt, identifier, sequence }: FeedPosition) => base64url.encode(JSON.stringify([createdAt, identifier, sequence]));
+/** A feed position (where an event landed in the index) as an opaque cursor. */
+export const encodeFeedCursor = (position: number) => base64url.encode(`p${position}`);
 
 const FeedCursorParam = z
   .string()
-  .transform((text, ctx): FeedPosition => {
+  .transform((text, ctx): number => {
     try {
-      const [createdAt, identifier, sequence] = JSON.parse(new TextDecoder().decode(base64url.decode(text)));
-      if (typeof createdAt === "string" && typeof identifier === "string" && Number.isInteger(sequence)) return { createdAt, identifier, sequence };
+      const match = /^p(\d{1,15})$/.exec(new TextDecoder().decode(base64url.decode(text)));
+      if (match) return Number(match[1]);
     } catch {
       // Refused below, like any other value this API did not hand out.
     }
@@ -122,6 +121,9 @@ export type OrganizationEventsQuery = z.infer<typeof OrganizationEventsQuery>;
 export const OrganizationEventPage = z
   .object({
     events: z.array(ConsentEvent),
-    next_cursor: z.string().nullable().openapi({ description: "Pass as cursor for the next page; null on the last page" }),
+    next_cursor: z.string().nullable().openapi({
+      description: "Where to resume: pass it as cursor for the next page, and keep polling with it after the last one (null only when nothing was listed yet)",
+    }),
+    has_more: z.boolean().openapi({ description: "Whether more events follow now (false on the last page)" }),
   })
   .openapi("OrganizationEventPage");

@@ -1,7 +1,8 @@
 import type { Principal } from "../auth/principal";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { queryIndex } from "../storage/event-index";
-import { ledgerName, type Appended, type ListQuery } from "../storage/identifier-ledger";
+import { feedIndex } from "../storage/index-feed";
+import { ledgerName, ledgerStub, type Appended, type ListQuery } from "../storage/identifier-ledger";
 import { normalizeIdentifier } from "./identifier";
 import { encodeFeedCursor, type OrganizationEventsQuery } from "./schemas";
 
@@ -9,18 +10,36 @@ import { encodeFeedCursor, type OrganizationEventsQuery } from "./schemas";
 export function ledgerFor(env: Env, organizationId: string, identifier: string) {
   const key = { organizationId, identifier: normalizeIdentifier(identifier) };
   const id = env.IDENTIFIER_LEDGER.idFromName(ledgerName(key));
-  return { key, id, stub: env.IDENTIFIER_LEDGER.get(id) };
+  return { key, id, stub: ledgerStub(env, id) };
+}
+
+/** Work a request leaves running after it is answered (the Workers ExecutionContext). */
+export interface Background {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Hands an appended event to the D1 index (in a batch with other requests' events). */
+export function indexSoon(env: Env, background: Background, appended: Appended | undefined): void {
+  if (appended) feedIndex(env, (promise) => background.waitUntil(promise), appended.entry);
 }
 
 /** Appends an event to the identifier's history in the principal's organization; answers it with its ledger's id. */
-export async function appendEvent(env: Env, principal: Principal, identifier: string, event: EventInput): Promise<{ ledgerId: string; appended: Appended }> {
+export async function appendEvent(
+  env: Env,
+  background: Background,
+  principal: Principal,
+  identifier: string,
+  event: EventInput,
+): Promise<{ ledgerId: string; appended: Appended }> {
   const { key, id, stub } = ledgerFor(env, principal.organizationId, identifier);
-  return { ledgerId: id.toString(), appended: await stub.append(key, event) };
+  const appended = await stub.append(key, event);
+  indexSoon(env, background, appended);
+  return { ledgerId: id.toString(), appended };
 }
 
 /** Records an event and answers it as stored. */
-export async function recordEvent(env: Env, principal: Principal, identifier: string, event: EventInput): Promise<ConsentEvent> {
-  return (await appendEvent(env, principal, identifier, event)).appended.event;
+export async function recordEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<ConsentEvent> {
+  return (await appendEvent(env, background, principal, identifier, event)).appended.event;
 }
 
 /** One page of an identifier's history, newest first. */
@@ -30,19 +49,21 @@ export function listEvents(env: Env, principal: Principal, identifier: string, q
 }
 
 /**
- * The organization's events across identifiers, oldest first, from the D1 index (which trails the
- * identifiers' own ledgers by the outbox delay).
+ * The organization's events across identifiers in the order they landed in the D1 index (which
+ * trails the identifiers' own ledgers by the index pipeline's delay).
  */
 export async function listOrganizationEvents(
   env: Env,
   principal: Principal,
   { cursor, since, until, ...filters }: OrganizationEventsQuery,
-): Promise<{ events: ConsentEvent[]; next_cursor: string | null }> {
-  const { events, next } = await queryIndex(env.DB, principal.organizationId, {
+): Promise<{ events: ConsentEvent[]; next_cursor: string | null; has_more: boolean }> {
+  const { events, next, last } = await queryIndex(env.DB, principal.organizationId, {
     ...filters,
     since: since?.toISOString(),
     until: until?.toISOString(),
     after: cursor,
   });
-  return { events, next_cursor: next ? encodeFeedCursor(next) : null };
+  // Past the last page the cursor stays put, so a poller resumes where it stopped.
+  const resume = last ?? cursor;
+  return { events, next_cursor: resume === undefined ? null : encodeFeedCursor(resume), has_more: next };
 }

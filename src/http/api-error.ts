@@ -36,7 +36,8 @@ export type ErrorKind =
   | "invalid_link"
   | "expired_link"
   | "withdrawn"
-  | "unavailable";
+  | "unavailable"
+  | "overloaded";
 
 const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unauthorized: 401,
@@ -52,6 +53,7 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   expired_link: 410,
   withdrawn: 409,
   unavailable: 503,
+  overloaded: 503,
 };
 
 /**
@@ -70,6 +72,19 @@ export class ApiError extends Error {
     super(detail);
     this.status = STATUS[kind];
   }
+}
+
+/**
+ * A Durable Object or D1 failure the platform marks as passing (an overloaded object, a reset or
+ * restart): the request did not take effect and may be retried.
+ */
+function isTransient(error: unknown): boolean {
+  // Query builders wrap the store's error: look down the causes.
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const flags = e as { overloaded?: unknown; retryable?: unknown };
+    if (flags.overloaded === true || flags.retryable === true || /\boverloaded\b/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 const REALM = 'realm="consent-gateway"';
@@ -94,7 +109,7 @@ export function toApiError(error: unknown, c: Context): ApiError {
   if (error instanceof Unauthenticated) return new ApiError("unauthorized", error.message, [], { "WWW-Authenticate": challenge(error.bearerError) });
   if (error instanceof MissingScope) return new ApiError("forbidden", error.message);
   if (error instanceof KeysUnavailable) {
-    log("warn", "JWKS unavailable", { request_id, problem: error.message });
+    log(c.env, "warn", "JWKS unavailable", { request_id, problem: error.message });
     return new ApiError("unavailable", "The identity provider's keys could not be fetched; try again shortly.", [], { "Retry-After": "5" });
   }
   if (error instanceof FieldRefused) {
@@ -105,13 +120,17 @@ export function toApiError(error: unknown, c: Context): ApiError {
     return new ApiError(kind, detail);
   }
   if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
+  if (isTransient(error)) {
+    log(c.env, "warn", "a store is overloaded or restarting; asked the caller to retry", { request_id, ...errorFields(error) });
+    return new ApiError("overloaded", "The gateway is busy for a moment; nothing was recorded. Try again shortly.", [], { "Retry-After": "1" });
+  }
   // Hono's own refusals of a request it could not read (e.g. a form body that does not parse).
   if (error instanceof HTTPException && error.status === 400) return new ApiError("validation", error.message || "The request could not be read.");
   if (error instanceof ConfigError) {
-    log("error", "configuration error", { request_id, setting: error.setting, problem: error.message });
+    log(c.env, "error", "configuration error", { request_id, setting: error.setting, problem: error.message });
     return new ApiError("misconfigured", `The gateway is misconfigured (${error.setting}); ask its operator.`);
   }
   // The route pattern, not the path: a path may carry an identifier.
-  log("error", "unhandled error", { request_id, method: c.req.method, route: c.req.routePath, ...errorFields(error) });
+  log(c.env, "error", "unhandled error", { request_id, method: c.req.method, route: c.req.routePath, ...errorFields(error) });
   return new ApiError("internal", "Something went wrong on our side; the request was not completed.");
 }

@@ -36,7 +36,7 @@ const consentChanged = createRoute({
 /** The Copilot.cx consent endpoint: errors are `{reason, error_message}`. */
 export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }).openapi(consentChanged, async (c) => {
   const { consent_value, user_id } = c.req.valid("json");
-  await recordEvent(c.env, c.var.principal, user_id, {
+  await recordEvent(c.env, c.executionCtx, c.var.principal, user_id, {
     type: consent_value ? "OPT_IN" : "OPT_OUT",
     topic: COPILOT_TOPIC,
     source: COPILOT_SOURCE,

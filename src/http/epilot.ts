@@ -65,10 +65,11 @@ const listOrganizationEventsRoute = createRoute({
   method: "get",
   path: "/v1/events",
   tags: ["consent"],
-  summary: "Lists the organization's consent events across identifiers, oldest first",
+  summary: "Lists the organization's consent events across identifiers, in the order they were indexed",
   description:
     "Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. " +
-    "It trails publishes by the outbox delay (normally well under a second); one identifier's history is always current in listConsentEvents.",
+    "It trails publishes by the index pipeline (normally a second or two); one identifier's history is always current in listConsentEvents. " +
+    "Every event is listed at least once, each identifier's in its own order; an event indexed late still comes after any cursor handed out before.",
   ...authenticated("consent:read"),
   request: { query: OrganizationEventsQuery },
   responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
@@ -78,10 +79,10 @@ const listOrganizationEventsRoute = createRoute({
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
-    return c.json(await recordEvent(c.env, c.var.principal, identifier, event), 201);
+    return c.json(await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, event), 201);
   })
   .openapi(requestDoubleOptInRoute, async (c) => {
-    const links = await requestDoubleOptIn(c.env, c.var.principal, c.req.valid("json"), new URL(c.req.url).origin);
+    const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), new URL(c.req.url).origin);
     return c.json(links, 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))

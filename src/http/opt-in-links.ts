@@ -57,6 +57,6 @@ const handle =
 /** The public pages behind double opt-in and opt-out links. */
 export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(linkRoutes.showOptIn, handle((env, token) => inspectOptIn(env, token)))
-  .openapi(linkRoutes.confirmOptIn, handle(async (env, token, c) => confirmOptIn(env, token, await confirmation(c))))
+  .openapi(linkRoutes.confirmOptIn, handle(async (env, token, c) => confirmOptIn(env, c.executionCtx, token, await confirmation(c))))
   .openapi(linkRoutes.showOptOut, handle((env, token) => inspectOptOut(env, token)))
-  .openapi(linkRoutes.confirmOptOut, handle(async (env, token, c) => confirmOptOut(env, token, await confirmation(c))));
+  .openapi(linkRoutes.confirmOptOut, handle(async (env, token, c) => confirmOptOut(env, c.executionCtx, token, await confirmation(c))));

@@ -16,6 +16,7 @@ const TITLES: Record<ErrorKind, string> = {
   expired_link: "Link expired",
   withdrawn: "Consent withdrawn",
   unavailable: "Service unavailable",
+  overloaded: "Service overloaded",
 };
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;

@@ -25,7 +25,7 @@ const AUTHENTICATED = {
   401: "Missing or invalid credentials",
   403: "The credentials lack the scope this operation needs",
   500: "The gateway failed or is misconfigured",
-  503: "The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds",
+  503: "The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds",
 };
 const INVALID = { 400: "The request is invalid: `errors` names each field and what is wrong" };
 const WITH_BODY = { ...INVALID, 413: "The request body is larger than 1 MiB", 415: "The request body is not JSON" };
@@ -43,7 +43,7 @@ export const copilotRefusals = refusals(answer("application/json", CopilotError)
   400: "Validation failed (`COMMON.REQUEST_VALIDATION`)",
   401: "Invalid credentials (`AUTH.UNAUTHORIZED`)",
   403: "The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)",
-  503: "The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`); retry after Retry-After seconds",
+  503: "The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`), or a store is overloaded (`COMMON.REQUEST_VALIDATION`, nothing recorded); retry after Retry-After seconds",
 });
 
 export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { basicAuth: [] }];

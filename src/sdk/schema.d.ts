@@ -48,8 +48,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists the organization's consent events across identifiers, oldest first
-         * @description Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. It trails publishes by the outbox delay (normally well under a second); one identifier's history is always current in listConsentEvents.
+         * Lists the organization's consent events across identifiers, in the order they were indexed
+         * @description Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. It trails publishes by the index pipeline (normally a second or two); one identifier's history is always current in listConsentEvents. Every event is listed at least once, each identifier's in its own order; an event indexed late still comes after any cursor handed out before.
          */
         get: operations["listOrganizationEvents"];
         put?: never;
@@ -362,8 +362,10 @@ export interface components {
         };
         OrganizationEventPage: {
             events: components["schemas"]["ConsentEvent"][];
-            /** @description Pass as cursor for the next page; null on the last page */
+            /** @description Where to resume: pass it as cursor for the next page, and keep polling with it after the last one (null only when nothing was listed yet) */
             next_cursor: string | null;
+            /** @description Whether more events follow now (false on the last page) */
+            has_more: boolean;
         };
         /**
          * @example {
@@ -504,7 +506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds */
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -591,7 +593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds */
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -667,7 +669,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds */
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -740,7 +742,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The identity provider's keys (JWKS) could not be fetched; retry after Retry-After seconds */
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -827,7 +829,7 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
-            /** @description The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`); retry after Retry-After seconds */
+            /** @description The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`), or a store is overloaded (`COMMON.REQUEST_VALIDATION`, nothing recorded); retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;

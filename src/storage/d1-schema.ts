@@ -1,12 +1,15 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
 
 /**
- * The organization-wide index of consent events, fed from each identifier's outbox.
- * The Durable Object stays the source of truth; this table answers queries across identifiers.
+ * The organization-wide index of consent events, fed from each identifier's outbox through the
+ * index queue (migrations/). The Durable Object stays the source of truth; this table answers
+ * queries across identifiers.
  */
 export const consentEvents = sqliteTable(
   "consent_events",
   {
+    /** Where the row landed in D1: assigned on insert, only grows. The feed pages by it. */
+    position: integer("position").primaryKey({ autoIncrement: true }),
     organizationId: text("organization_id").notNull(),
     identifier: text("identifier").notNull(),
     sequence: integer("sequence").notNull(),
@@ -15,15 +18,14 @@ export const consentEvents = sqliteTable(
     source: text("source"),
     /** JSON text of the event's meta object, or NULL. */
     meta: text("meta"),
-    /** ISO 8601 UTC with milliseconds: sorts lexically in time order. */
+    /** ISO 8601 UTC with milliseconds and a four-digit year: sorts lexically in time order. */
     createdAt: text("created_at").notNull(),
   },
   (t) => [
-    // Unique key: makes the outbox flush idempotent.
-    primaryKey({ columns: [t.organizationId, t.identifier, t.sequence] }),
-    index("consent_events_by_identifier_topic").on(t.organizationId, t.identifier, t.topic, t.sequence),
-    index("consent_events_by_topic_time").on(t.organizationId, t.topic, t.createdAt),
-    index("consent_events_by_time").on(t.organizationId, t.createdAt),
+    // Makes indexing idempotent: a redelivered event is ignored.
+    unique().on(t.organizationId, t.identifier, t.sequence),
+    index("consent_events_by_position").on(t.organizationId, t.position),
+    index("consent_events_by_topic_position").on(t.organizationId, t.topic, t.position),
   ],
 );
 

@@ -1,4 +1,4 @@
-import type { ConsentEvent, EventType } from "../consent-event";
+import type { ConsentEvent, EventType, JsonObject } from "../consent-event";
 
 /** Whose history a ledger holds. */
 export interface LedgerKey {
@@ -16,6 +16,9 @@ export type EventRecord = {
   createdAt: string;
 };
 
+/** An event on its way to the D1 index: its row, and the ledger (Durable Object id) that holds it. */
+export type IndexEntry = LedgerKey & EventRecord & { ledger: string };
+
 /** The one mapping from a stored row to the API's event, for the ledger and the D1 index alike. */
 export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEvent {
   return {
@@ -25,6 +28,6 @@ export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEv
     ...(record.source === null ? {} : { source: record.source }),
     organization_id: owner.organizationId,
     identifier: owner.identifier,
-    ...(record.meta === null ? {} : { meta: JSON.parse(record.meta) as Record<string, unknown> }),
+    ...(record.meta === null ? {} : { meta: JSON.parse(record.meta) as JsonObject }),
   };
 }

@@ -1,9 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { errorFields, log } from "../log";
-import type { ConsentEventRow } from "./d1-schema";
-import { indexEvents } from "./event-index";
-import { toConsentEvent, type EventRecord, type LedgerKey } from "./event-record";
+import { toConsentEvent, type EventRecord, type IndexEntry, type LedgerKey } from "./event-record";
+import { migrateLedger, OWNER_KEY } from "./ledger-schema";
+
+/** Failed re-sends in a row, for the safety net's backoff. */
+const RESEND_FAILURES_KEY = "resend_failures";
 
 /** Where a double opt-in request stands. */
 export type OptInStatus = "pending" | "confirmed" | "withdrawn" | "unknown";
@@ -20,11 +22,15 @@ export interface LinkView<S> {
 /** What a link adds to the event it records: source and proof in meta. */
 export type Proof = Omit<EventInput, "type" | "topic">;
 
-/** An appended event and its place in the history (gapless, from 1). */
+/** An appended event, its place in the history (gapless, from 1), and its entry for the D1 index. */
 export interface Appended {
   sequence: number;
   event: ConsentEvent;
+  entry: IndexEntry;
 }
+
+/** What a link's POST did: its view, and the event it appended, if any. */
+export type LinkAppend<S> = LinkView<S> & { appended?: Appended };
 
 export interface ListQuery {
   topic?: string;
@@ -32,9 +38,28 @@ export interface ListQuery {
   offset: number;
 }
 
-/** Events sent to D1 per batch; a longer backlog drains over consecutive alarms. */
-const FLUSH_BATCH = 100;
+/** Outbox entries re-sent per alarm; a longer backlog goes over consecutive alarms. */
+const RESEND_BATCH = 100;
+/**
+ * How long the index pipeline (worker batch → queue → consumer → D1 → acknowledgement) may take
+ * before the safety net re-sends an object's outbox itself. Well above its normal second or two.
+ */
+const SAFETY_NET_MS = 30_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
+
+type RpcMethod = "append" | "list" | "optInStatus" | "confirmOptIn" | "optOutStatus" | "optOut" | "pendingCount" | "indexed";
+
+/**
+ * A ledger as its callers see it over RPC: each method answers a promise of what it returns.
+ * (Workers' generated RPC types cannot follow the recursive JSON type of `meta`: they would make
+ * every answer `never`, which type-checks anything.)
+ */
+export type LedgerStub = {
+  [K in RpcMethod]: (...args: Parameters<IdentifierLedger[K]>) => Promise<Awaited<ReturnType<IdentifierLedger[K]>>>;
+};
+
+/** The stub of the ledger with `id`. */
+export const ledgerStub = (env: Env, id: DurableObjectId) => env.IDENTIFIER_LEDGER.get(id) as unknown as LedgerStub;
 
 /** Name of the ledger for (organization, identifier): JSON keeps every pair distinct. */
 export const ledgerName = (key: LedgerKey) => JSON.stringify([key.organizationId, key.identifier]);
@@ -45,41 +70,56 @@ const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS creat
  * The single writer of one identifier's consent history.
  *
  * Events are numbered and committed in the object's own SQLite storage synchronously, before any
- * other awaited I/O, so concurrent appends are totally ordered. Each event also lands in an outbox
- * that the alarm drains into D1, retrying with backoff until D1 accepts it.
+ * other awaited I/O, so concurrent appends are totally ordered. Each event also lands in an
+ * outbox in the same transaction. The worker hands new events to the index queue in batches
+ * (index-feed.ts); the queue consumer acknowledges what D1 took (`indexed`), which empties the
+ * outbox. Until then an alarm stands by: when it fires, the object re-sends its outbox itself.
  */
 export class IdentifierLedger extends DurableObject<Env> {
-  /** The D1 binding the outbox drains into; a field so tests can wrap it to inject faults. */
-  indexDb: D1Database;
+  /** The queue the safety net re-sends to; a field so tests can wrap it to inject faults. */
+  indexQueue: Queue<IndexEntry>;
+
+  // Read once per start and kept in step with each commit: no SELECT per append.
+  private owner: LedgerKey | undefined;
+  private lastSequence = 0;
+  private lastCreatedAt = 0;
+  private safetyNetArmed = false;
+  /** Settles once the storage is migrated and the counters are read (the runtime holds requests until then). */
+  readonly started: Promise<void>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.indexDb = env.DB;
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS events (
-        sequence INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        source TEXT,
-        meta TEXT,
-        created_at TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
-      CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY);
-    `);
+    this.indexQueue = env.INDEX_QUEUE;
+    this.started = ctx.blockConcurrencyWhile(async () => {
+      migrateLedger(ctx.storage);
+      this.owner = ctx.storage.kv.get<LedgerKey>(OWNER_KEY);
+      const last = ctx.storage.sql
+        .exec<{ sequence: number; created_at: string }>("SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1")
+        .toArray()[0];
+      this.lastSequence = last?.sequence ?? 0;
+      this.lastCreatedAt = last ? Date.parse(last.created_at) : 0;
+      this.safetyNetArmed = (await ctx.storage.getAlarm()) !== null;
+    });
   }
 
   /** Appends one event and answers it as stored. Resolves only once the event is durable. */
   async append(key: LedgerKey, event: EventInput): Promise<Appended> {
-    const appended = this.ctx.storage.transactionSync(() => this.appendNow(key, event));
-    await this.scheduleFlush();
+    if (this.owner) this.assertOwner(this.owner, key);
+    const owner = this.owner ?? { organizationId: key.organizationId, identifier: key.identifier };
+    const appended = this.ctx.storage.transactionSync(() => {
+      // The first event names the object's owner, in the same transaction.
+      if (!this.owner) this.ctx.storage.kv.put(OWNER_KEY, owner);
+      return this.appendNow(owner, event);
+    });
+    this.owner = owner;
+    this.remember(appended);
+    await this.armSafetyNet();
     return appended;
   }
 
   /** One page of the history, newest first, with the size of the (topic-filtered) history. */
   list(key: LedgerKey, query: ListQuery): { events: ConsentEvent[]; total: number } {
-    const owner = this.owner();
+    const owner = this.owner;
     if (!owner) return { events: [], total: 0 };
     this.assertOwner(owner, key);
     const topic = query.topic ?? null;
@@ -106,7 +146,7 @@ export class IdentifierLedger extends DurableObject<Env> {
    * Records DOUBLE_OPT_IN for a pending request, atomically with the check: a request is confirmed
    * at most once, and never after a later OPT_OUT on its topic.
    */
-  confirmOptIn(organizationId: string, requestSequence: number, topic: string, proof: Proof) {
+  confirmOptIn(organizationId: string, requestSequence: number, topic: string, proof: Proof): Promise<LinkAppend<OptInStatus>> {
     return this.appendUnless(organizationId, () => {
       const status = this.optInStatusNow(requestSequence, topic);
       return status === "pending" ? { status: "confirmed" as const, append: { type: "DOUBLE_OPT_IN", topic, ...proof } } : { status };
@@ -119,7 +159,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Records OPT_OUT unless the latest consent event on `topic` already is one (links get clicked twice). */
-  optOut(organizationId: string, topic: string, proof: Proof) {
+  optOut(organizationId: string, topic: string, proof: Proof): Promise<LinkAppend<OptOutStatus>> {
     return this.appendUnless(organizationId, () =>
       this.optOutStatusNow(topic) === "unsubscribed"
         ? { status: "unsubscribed" as const }
@@ -132,65 +172,76 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
   }
 
-  /** Drains the outbox into D1; on failure, tries again later with exponential backoff. */
-  override async alarm(): Promise<void> {
-    const owner = this.owner();
-    const records = this.ctx.storage.sql
-      .exec<EventRecord>(
-        `SELECT ${RECORD_COLUMNS} FROM outbox o JOIN events e USING (sequence) ORDER BY sequence LIMIT ?`,
-        FLUSH_BATCH,
-      )
-      .toArray();
-    if (!owner || records.length === 0) return;
-    try {
-      await indexEvents(this.indexDb, records.map((r): ConsentEventRow => ({ ...owner, ...r })));
-    } catch (error) {
-      const attempt = Number(this.setting("flush_failures") ?? 0) + 1;
-      this.setSetting("flush_failures", String(attempt));
-      const delay = Math.min(1000 * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-      log("warn", "D1 index write failed", { ledger: this.ctx.id.toString(), attempt, retry_in_ms: delay, ...errorFields(error) });
-      await this.ctx.storage.setAlarm(Date.now() + delay);
-      return;
+  /** The queue consumer's acknowledgement: D1 holds this identifier's events up to `sequence`. */
+  async indexed(sequence: number): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM outbox WHERE sequence <= ?", sequence);
+    if (this.pendingCount() === 0 && this.safetyNetArmed) {
+      this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
+      await this.ctx.storage.deleteAlarm();
+      this.safetyNetArmed = false;
     }
-    // Events appended while D1 was busy have higher sequences and stay queued.
-    this.ctx.storage.sql.exec("DELETE FROM outbox WHERE sequence <= ?", records.at(-1)!.sequence);
-    this.ctx.storage.sql.exec("DELETE FROM ledger WHERE key = 'flush_failures'");
-    if (this.pendingCount() > 0) await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Numbers, stores and queues one event; runs inside a synchronous transaction. */
-  private appendNow(key: LedgerKey, event: EventInput): Appended {
-    const owner = this.owner() ?? this.claim(key);
-    this.assertOwner(owner, key);
-    const last = this.ctx.storage.sql
-      .exec<{ sequence: number; created_at: string }>(
-        "SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1",
-      )
-      .toArray()[0];
-    const sequence = (last?.sequence ?? 0) + 1;
+  /**
+   * The safety net: events the pipeline has not acknowledged in time are sent to the index queue
+   * again (the consumer ignores those D1 already has). Re-arms with backoff until acknowledged.
+   */
+  override async alarm(): Promise<void> {
+    this.safetyNetArmed = false;
+    const owner = this.owner;
+    const records = this.ctx.storage.sql
+      .exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM outbox JOIN events USING (sequence) ORDER BY sequence LIMIT ?`, RESEND_BATCH)
+      .toArray();
+    if (!owner || records.length === 0) return;
+    const ledger = this.ctx.id.toString();
+    const failures = this.ctx.storage.kv.get<number>(RESEND_FAILURES_KEY) ?? 0;
+    try {
+      await this.indexQueue.sendBatch(records.map((record) => ({ body: { ...owner, ...record, ledger } })));
+      this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
+    } catch (error) {
+      this.ctx.storage.kv.put(RESEND_FAILURES_KEY, failures + 1);
+      log(this.env, "warn", "index queue refused the outbox", { ledger, attempt: failures + 1, ...errorFields(error) });
+    }
+    // Until the consumer acknowledges, check again: soon while the queue refuses, later while it may still be working.
+    const delay = Math.min(SAFETY_NET_MS * 2 ** (this.ctx.storage.kv.get<number>(RESEND_FAILURES_KEY) ?? 0), MAX_BACKOFF_MS);
+    await this.armSafetyNet(delay);
+  }
+
+  /** Keeps the in-memory counters in step with a committed append. */
+  private remember({ sequence, event }: Appended) {
+    this.lastSequence = sequence;
+    this.lastCreatedAt = Date.parse(event.created_at);
+  }
+
+  private async armSafetyNet(delay = SAFETY_NET_MS) {
+    if (this.safetyNetArmed) return;
+    await this.ctx.storage.setAlarm(Date.now() + delay);
+    this.safetyNetArmed = true;
+  }
+
+  /** Numbers, stores and queues one event; runs inside a synchronous transaction and leaves memory to `remember`. */
+  private appendNow(owner: LedgerKey, event: EventInput): Appended {
+    const sequence = this.lastSequence + 1;
     // Never earlier than the previous event, so time order agrees with sequence order.
-    const createdAt = new Date(Math.max(Date.now(), last ? Date.parse(last.created_at) : 0)).toISOString();
+    const createdAt = new Date(Math.max(Date.now(), this.lastCreatedAt)).toISOString();
+    const meta = event.meta === undefined ? null : JSON.stringify(event.meta);
+    const source = event.source ?? null;
     this.ctx.storage.sql.exec(
       "INSERT INTO events (sequence, type, topic, source, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       sequence,
       event.type,
       event.topic,
-      event.source ?? null,
-      event.meta === undefined ? null : JSON.stringify(event.meta),
+      source,
+      meta,
       createdAt,
     );
     this.ctx.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (?)", sequence);
+    const record: EventRecord = { sequence, type: event.type, topic: event.topic, source, meta, createdAt };
     return {
       sequence,
-      event: {
-        type: event.type,
-        created_at: createdAt,
-        topic: event.topic,
-        ...(event.source === undefined ? {} : { source: event.source }),
-        organization_id: owner.organizationId,
-        identifier: owner.identifier,
-        ...(event.meta === undefined ? {} : { meta: event.meta }),
-      },
+      // The caller's meta object as it is: nothing parsed back from the text just written.
+      event: { ...toConsentEvent(owner, { ...record, meta: null }), ...(event.meta === undefined ? {} : { meta: event.meta }) },
+      entry: { ...owner, ...record, ledger: this.ctx.id.toString() },
     };
   }
 
@@ -231,38 +282,26 @@ export class IdentifierLedger extends DurableObject<Env> {
   private async appendUnless<S extends string>(
     organizationId: string,
     decide: () => { status: S; append?: EventInput },
-  ): Promise<LinkView<S | "unknown">> {
+  ): Promise<LinkAppend<S | "unknown">> {
     const outcome = this.ctx.storage.transactionSync(() =>
-      this.asOwnerOf(organizationId, (owner): LinkView<S> => {
+      this.asOwnerOf(organizationId, (owner): LinkView<S> & { appended?: Appended } => {
         const { status, append } = decide();
-        return { status, identifier: owner.identifier, ...(append ? { event: this.appendNow(owner, append).event } : {}) };
+        if (!append) return { status, identifier: owner.identifier };
+        const appended = this.appendNow(owner, append);
+        return { status, identifier: owner.identifier, event: appended.event, appended };
       }),
     );
-    if ("event" in outcome && outcome.event) await this.scheduleFlush();
+    if ("appended" in outcome && outcome.appended) {
+      this.remember(outcome.appended);
+      await this.armSafetyNet();
+    }
     return outcome;
   }
 
   /** Runs `action` for a link of `organizationId`; a ledger of another organization (or none) is "unknown". */
   private asOwnerOf<R>(organizationId: string, action: (owner: LedgerKey) => R): R | { status: "unknown" } {
-    const owner = this.owner();
+    const owner = this.owner;
     return owner && owner.organizationId === organizationId ? action(owner) : { status: "unknown" };
-  }
-
-  private async scheduleFlush() {
-    // An alarm already set is either imminent or a backoff that a new event should not cut short.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
-  }
-
-  private owner(): LedgerKey | undefined {
-    const organizationId = this.setting("organization_id");
-    const identifier = this.setting("identifier");
-    return organizationId !== undefined && identifier !== undefined ? { organizationId, identifier } : undefined;
-  }
-
-  private claim(key: LedgerKey): LedgerKey {
-    this.setSetting("organization_id", key.organizationId);
-    this.setSetting("identifier", key.identifier);
-    return { organizationId: key.organizationId, identifier: key.identifier };
   }
 
   /** Defence in depth: a ledger only ever answers for the pair it was named after. */
@@ -272,12 +311,4 @@ export class IdentifierLedger extends DurableObject<Env> {
     }
   }
 
-  private setting(key: string): string | undefined {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM ledger WHERE key = ?", key).toArray()[0]
-      ?.value;
-  }
-
-  private setSetting(key: string, value: string) {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO ledger (key, value) VALUES (?, ?)", key, value);
-  }
 }

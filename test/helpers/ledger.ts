@@ -1,10 +1,16 @@
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { ledgerFor } from "../../src/consent/service";
+import { app } from "../../src/index";
+import type { IndexEntry } from "../../src/storage/event-record";
 import type { IdentifierLedger } from "../../src/storage/identifier-ledger";
+import { basic } from "./gateway";
 
-/** The ledger stub of an identifier in a test organization. */
-export const ledgerOf = (organizationId: string, identifier: string) => ledgerFor(env, organizationId, identifier);
+/** An identifier's ledger in a test organization: its RPC stub, and the plain stub the test helpers (runInDurableObject) take. */
+export function ledgerOf(organizationId: string, identifier: string) {
+  const { key, id, stub: ledger } = ledgerFor(env, organizationId, identifier);
+  return { key, id, ledger, stub: env.IDENTIFIER_LEDGER.get(id) };
+}
 
 /** The sequence numbers and meta of a ledger's events, oldest first, read from its own storage. */
 export function storedSequence(stub: DurableObjectStub<IdentifierLedger>) {
@@ -24,8 +30,8 @@ export async function indexedRows(organizationId: string, identifier: string) {
 }
 
 /**
- * Wraps the real D1 binding so that `batch` fails while `fault.failing` is set: the ledger's
- * outbox writes go through the real database otherwise.
+ * Wraps the real D1 binding so that `batch` fails while `fault.failing` is set, and counts its
+ * calls (each one D1 write call); everything goes through the real database otherwise.
  */
 export function flakyD1(real: D1Database, fault: { failing: boolean; attempts: number }): D1Database {
   return new Proxy(real, {
@@ -42,3 +48,39 @@ export function flakyD1(real: D1Database, fault: { failing: boolean; attempts: n
     },
   });
 }
+
+/** A queue that keeps what is sent to it (or refuses, while `refusing`), instead of delivering it. */
+export function capturingQueue(options: { refusing?: boolean } = {}) {
+  const sent: IndexEntry[] = [];
+  const queue = {
+    refusing: options.refusing ?? false,
+    async send(body: IndexEntry) {
+      await queue.sendBatch([{ body }]);
+    },
+    async sendBatch(messages: Iterable<MessageSendRequest<IndexEntry>>) {
+      if (queue.refusing) throw new Error("the queue refuses sends (injected fault)");
+      for (const message of messages) sent.push(message.body);
+    },
+  };
+  return { sent, queue, binding: queue as unknown as Queue<IndexEntry> };
+}
+
+/** Publishes through the app with some bindings replaced (e.g. the index queue), waiting for its background work. */
+export async function publishWith(bindings: Partial<Env>, body: unknown) {
+  const ctx = createExecutionContext();
+  const response = await app.request(
+    "/v1/consent/publish",
+    { method: "POST", headers: { "Content-Type": "application/json", Authorization: basic("acme") }, body: JSON.stringify(body) },
+    { ...env, ...bindings },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A queue batch of `entries` as the consumer receives them. */
+export const batchOf = (entries: IndexEntry[], attempts = 1) =>
+  createMessageBatch<IndexEntry>(
+    "consent-index",
+    entries.map((body, i) => ({ id: `m${i}-${body.ledger.slice(0, 8)}-${body.sequence}`, timestamp: new Date(), attempts, body })),
+  );

@@ -80,7 +80,7 @@ describe("meta is evidence: stored exactly as sent, or refused", () => {
     expect(await response.text()).toContain(`"meta":{"__proto__":{"admin":true},"constructor":"c"}`);
     const listed = await (await list(identifier)).text();
     expect(listed).toContain(`"meta":{"__proto__":{"admin":true},"constructor":"c"}`);
-    await vi.waitFor(async () => expect((await indexedRows("org-acme", identifier)).map((r) => r.meta)).toEqual(['{"__proto__":{"admin":true},"constructor":"c"}']));
+    await vi.waitFor(async () => expect((await indexedRows("org-acme", identifier)).map((r) => r.meta)).toEqual(['{"__proto__":{"admin":true},"constructor":"c"}']), { timeout: 5_000 });
   });
 
   it.each([
@@ -137,7 +137,7 @@ describe("GET /v1/events time bounds", () => {
       return encodeURIComponent(`${local}${hours < 0 ? "-" : "+"}0${Math.abs(hours)}:00`);
     };
     const count = async (query: string) => (await (await feed(`?topic=${topic}${query}`)).json<any>()).events.length as number;
-    await vi.waitFor(async () => expect(await count("")).toBe(1));
+    await vi.waitFor(async () => expect(await count("")).toBe(1), { timeout: 5_000 });
     expect(await count(`&since=${inOffset(created, 5)}`)).toBe(1);
     expect(await count(`&since=${inOffset(created + 1, -5)}`)).toBe(0);
     expect(await count(`&until=${inOffset(created + 1, 5)}`)).toBe(1);

@@ -1,6 +1,6 @@
 import pkg from "../../package.json";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
+import { app } from "../../src/index";
 import { call } from "../helpers/gateway";
 
 const fetchDocument = async () => (await call("/openapi.json")).json<any>();

@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import app from "../../src/index";
+import { app } from "../../src/index";
 import { describe, expect, it, vi } from "vitest";
 import { basic, call, list, postJson, publish, uniqueEmail } from "../helpers/gateway";
 

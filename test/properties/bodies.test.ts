@@ -39,7 +39,7 @@ function everyBodyAnswered(
   );
 }
 
-describe("property: every body gets its success or a well-formed 4xx, and a refusal writes nothing", () => {
+describe("property: every body gets its success or a well-formed 4xx, and a refusal writes nothing", { timeout: 60_000 }, () => {
   it("POST /v1/consent/publish", () =>
     everyBodyAnswered(
       "/v1/consent/publish",

@@ -40,7 +40,7 @@ const query = (names: string[]) =>
 /** Header values a client can send (printable ASCII: the runtime warns on anything else). */
 const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 80 });
 
-describe("property: paths, queries and headers never make the gateway fail", () => {
+describe("property: paths, queries and headers never make the gateway fail", { timeout: 60_000 }, () => {
   it("GET /v1/consent/{identifier} with any identifier and query", async () => {
     await fc.assert(
       fc.asyncProperty(component, query(["topic", "limit", "from"]), async (identifier, search) => {

@@ -1,17 +1,17 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { IdentifierLedger } from "../../src/storage/identifier-ledger";
+import { env } from "cloudflare:workers";
+import { IdentifierLedger } from "../../src/storage/identifier-ledger";
+import { LEDGER_MIGRATIONS } from "../../src/storage/ledger-schema";
 import { captureConsole } from "../helpers/console";
 import { list, publish, uniqueEmail } from "../helpers/gateway";
-import { flakyD1, indexedRows, ledgerOf, storedSequence } from "../helpers/ledger";
+import { capturingQueue, indexedRows, ledgerOf, publishWith, storedSequence } from "../helpers/ledger";
 
 const ORG = "org-acme";
-
-/** The ledger logs each failed D1 write with its error: the injected one's message, whatever the line's format. */
-const INJECTED = /D1 is unavailable \(injected fault\)/;
+const INDEXED = { timeout: 10_000 };
 
 describe("ordering", () => {
-  it("numbers 100 concurrent publishes to one identifier gaplessly, each exactly once", async () => {
+  it("numbers 100 concurrent publishes to one identifier gaplessly, each exactly once, and D1 gets the same history", async () => {
     const identifier = uniqueEmail("busy");
     const responses = await Promise.all(
       Array.from({ length: 100 }, (_, n) => publish({ type: n % 3 ? "OPT_IN" : "OPT_OUT", topic: "T", identifier, meta: { n } })),
@@ -25,107 +25,104 @@ describe("ordering", () => {
 
     // The API answers the same order, newest first, across pages without overlap.
     const pages = await Promise.all([0, 50].map(async (from) => (await list(identifier, `?limit=50&from=${from}`)).json<any>()));
-    const listed = pages.flatMap((p) => p.events.map((e: any) => e.meta.n));
-    expect(listed).toEqual([...ns].reverse());
+    expect(pages.flatMap((p) => p.events.map((e: any) => e.meta.n))).toEqual([...ns].reverse());
     const times = pages.flatMap((p) => p.events.map((e: any) => e.created_at));
     expect([...times].sort().reverse()).toEqual(times);
 
-    // D1 receives the same history under the same sequence numbers.
-    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(100), { timeout: 10_000 });
+    // The index pipeline brings D1 the same history under the same numbers, and empties the outbox.
+    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(100), INDEXED);
     const rows = await indexedRows(ORG, identifier);
-    expect(rows.map((r) => [r.sequence, JSON.parse(r.meta!).n])).toEqual(stored.map((e) => [e.sequence, JSON.parse(e.meta).n]));
+    expect(rows.map((r) => [r.sequence, r.meta])).toEqual(stored.map((e) => [e.sequence, e.meta]));
+    await vi.waitFor(async () => expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(0), INDEXED);
+  });
+
+  it("keeps the sequence gapless across a restart: a new instance reads its counters from storage", async () => {
+    const identifier = uniqueEmail("restarted");
+    const { stub, key } = ledgerOf(ORG, identifier);
+    await Promise.all(Array.from({ length: 10 }, (_, n) => publish({ type: "OPT_IN", topic: "T", identifier, meta: { n } })));
+    // What the runtime does after an eviction: a new instance over the same storage.
+    const sequences = await runInDurableObject(stub, async (_: IdentifierLedger, state) => {
+      const restarted = new IdentifierLedger(state, env);
+      await restarted.started;
+      return Promise.all(Array.from({ length: 10 }, async (_, n) => (await restarted.append(key, { type: "OPT_OUT", topic: "T", meta: { n: 10 + n } })).sequence));
+    });
+    expect(sequences.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 11));
+    expect((await storedSequence(stub)).map((e) => e.sequence)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 });
 
-describe("the D1 outbox", () => {
-  it("feeds D1 shortly after each publish", async () => {
-    const identifier = uniqueEmail();
-    await publish({ type: "OPT_IN", topic: "NEWS", identifier, meta: { via: "test" } });
-    await vi.waitFor(async () =>
-      expect(await indexedRows(ORG, identifier)).toEqual([{ sequence: 1, type: "OPT_IN", topic: "NEWS", meta: '{"via":"test"}' }]),
-    );
-  });
+describe("versioned storage", () => {
+  it("an object holding the unversioned schema and events opens, migrates, and keeps every event", async () => {
+    const identifier = uniqueEmail("old-schema");
+    const { stub, key } = ledgerOf(ORG, identifier);
+    const outcome = await runInDurableObject(stub, async (_: IdentifierLedger, state) => {
+      // The storage as the release before versioning left it: owner in a `ledger` table, no version.
+      for (const name of state.storage.kv.list()) state.storage.kv.delete(name[0]);
+      state.storage.sql.exec(`
+        CREATE TABLE ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO events (sequence, type, topic, source, meta, created_at) VALUES
+          (1, 'OPT_IN', 'NEWS', 'form', '{"old":1}', '2026-01-01T00:00:00.000Z'),
+          (2, 'OPT_OUT', 'NEWS', NULL, NULL, '2026-01-02T00:00:00.000Z');
+        INSERT INTO outbox (sequence) VALUES (2);
+      `);
+      state.storage.sql.exec("INSERT INTO ledger (key, value) VALUES ('organization_id', ?), ('identifier', ?)", key.organizationId, key.identifier);
 
-  it("loses nothing while D1 fails, and delivers everything once it recovers", async () => {
-    const identifier = uniqueEmail("outage");
-    const { stub } = ledgerOf(ORG, identifier);
-    const fault = { failing: false, attempts: 0 };
-    await runInDurableObject(stub, (ledger: IdentifierLedger) => {
-      ledger.indexDb = flakyD1(ledger.indexDb, fault);
+      // The new release starts on it: it migrates, knows its owner, and keeps every event.
+      const upgraded = new IdentifierLedger(state, env);
+      await upgraded.started;
+      const history = upgraded.list(key, { limit: 10, offset: 0 });
+      const next = await upgraded.append(key, { type: "OPT_IN", topic: "NEWS" });
+      return {
+        history,
+        next: next.sequence,
+        pending: upgraded.pendingCount(),
+        version: state.storage.kv.get("schema_version"),
+        tables: state.storage.sql
+          .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ledger', 'events', 'outbox') ORDER BY name")
+          .toArray()
+          .map((t) => t.name),
+      };
     });
+    expect(outcome.history).toEqual({
+      total: 2,
+      events: [
+        { type: "OPT_OUT", created_at: "2026-01-02T00:00:00.000Z", topic: "NEWS", organization_id: ORG, identifier },
+        { type: "OPT_IN", created_at: "2026-01-01T00:00:00.000Z", topic: "NEWS", source: "form", organization_id: ORG, identifier, meta: { old: 1 } },
+      ],
+    });
+    expect(outcome).toMatchObject({ next: 3, pending: 2, version: LEDGER_MIGRATIONS.length, tables: ["events", "outbox"] });
+  });
+});
+
+describe("the safety net", () => {
+  it("keeps events the queue refused in the outbox, and the alarm re-sends them until the queue takes them", async () => {
+    const identifier = uniqueEmail("refused");
+    const { stub, ledger } = ledgerOf(ORG, identifier);
+    const refusing = capturingQueue({ refusing: true });
     const logs = captureConsole();
+    for (let n = 0; n < 3; n++) expect((await publishWith({ INDEX_QUEUE: refusing.binding }, { type: "OPT_IN", topic: "T", identifier, meta: { n } })).status).toBe(201);
+    expect(logs.lines().filter((line) => line.includes("the queue refuses sends (injected fault)"))).toHaveLength(3);
+    expect(await ledger.pendingCount()).toBe(3);
 
-    // Healthy D1 first, then an outage in the middle of a stream of publishes.
-    for (let n = 0; n < 5; n++) expect((await publish({ type: "OPT_IN", topic: "T", identifier, meta: { n } })).status).toBe(201);
-    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(5));
-    fault.failing = true;
-    const during = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => publish({ type: "OPT_OUT", topic: "T", identifier, meta: { n: 5 + i } })),
-    );
-    expect(during.map((r) => r.status)).toEqual(Array(20).fill(201));
-
-    // Acknowledged events are readable at once from the identifier's own ledger.
-    const history = await (await list(identifier, "?limit=100")).json<any>();
-    expect(history.total).toBe(25);
-
-    // D1 is behind; the alarm keeps retrying with growing delays.
-    await vi.waitFor(() => expect(fault.attempts).toBeGreaterThan(0));
-    expect(await indexedRows(ORG, identifier)).toHaveLength(5);
-    expect(await stub.pendingCount()).toBe(20);
-    await runDurableObjectAlarm(stub);
-    const { alarm, failures } = await runInDurableObject(stub, async (_: IdentifierLedger, state) => ({
-      alarm: await state.storage.getAlarm(),
-      failures: state.storage.sql.exec<{ value: string }>("SELECT value FROM ledger WHERE key = 'flush_failures'").one().value,
-    }));
-    expect(Number(failures)).toBeGreaterThanOrEqual(2);
-    expect(alarm).toBeGreaterThan(Date.now() + 1000);
-    expect(await stub.pendingCount()).toBe(20);
-    // Each failed attempt was logged with its error, and nothing else was.
-    expect(logs.lines().filter((line) => INJECTED.test(line))).toHaveLength(Number(failures));
-    expect(logs.lines().filter((line) => !INJECTED.test(line))).toEqual([]);
-
-    // Recovery: the next alarm delivers the backlog exactly once.
-    fault.failing = false;
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const rows = await indexedRows(ORG, identifier);
-    expect(rows.map((r) => r.sequence)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
-    expect(await stub.pendingCount()).toBe(0);
-    const stored = await storedSequence(stub);
-    expect(rows.map((r) => r.meta)).toEqual(stored.map((e) => e.meta));
-  });
-
-  it("drains a backlog larger than one batch over consecutive alarms", async () => {
-    const identifier = uniqueEmail("backlog");
-    const { stub } = ledgerOf(ORG, identifier);
-    const fault = { failing: true, attempts: 0 };
-    await runInDurableObject(stub, (ledger: IdentifierLedger) => {
-      ledger.indexDb = flakyD1(ledger.indexDb, fault);
+    // The alarm re-sends; while the queue refuses, it backs off and keeps everything.
+    await runInDurableObject(stub, (instance: IdentifierLedger) => {
+      instance.indexQueue = refusing.binding;
     });
-    const logs = captureConsole();
-    for (let batch = 0; batch < 3; batch++) {
-      await Promise.all(Array.from({ length: 50 }, (_, i) => publish({ type: "OPT_IN", topic: "T", identifier, meta: { n: batch * 50 + i } })));
-    }
-    // The first publish's alarm has tried D1 and failed (logged), delivering nothing.
-    await vi.waitFor(() => expect(logs.lines().some((line) => INJECTED.test(line))).toBe(true));
-    expect(fault.attempts).toBeGreaterThan(0);
-    expect(await stub.pendingCount()).toBe(150);
-    fault.failing = false;
     await runDurableObjectAlarm(stub);
-    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(150), { timeout: 10_000 });
-    expect(await stub.pendingCount()).toBe(0);
-    expect(logs.lines().filter((line) => !INJECTED.test(line))).toEqual([]);
-  });
+    expect(await ledger.pendingCount()).toBe(3);
+    const backoff = await runInDurableObject(stub, async (_: IdentifierLedger, state) => (await state.storage.getAlarm())! - Date.now());
+    expect(backoff).toBeGreaterThan(30_000);
+    expect(logs.lines().filter((line) => line.includes("index queue refused the outbox"))).toHaveLength(1);
+    expect(logs.lines().filter((line) => !line.includes("injected fault"))).toEqual([]);
 
-  it("is idempotent: re-sending events D1 already has changes nothing", async () => {
-    const identifier = uniqueEmail();
-    await publish({ type: "OPT_IN", topic: "T", identifier });
-    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(1));
-    const { stub } = ledgerOf(ORG, identifier);
-    await runInDurableObject(stub, async (ledger: IdentifierLedger, state) => {
-      state.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (1)");
-      await ledger.alarm();
-    });
-    expect(await indexedRows(ORG, identifier)).toHaveLength(1);
-    expect(await stub.pendingCount()).toBe(0);
+    // The queue takes them: all three, in order, and nothing else.
+    refusing.queue.refusing = false;
+    await runDurableObjectAlarm(stub);
+    expect(refusing.sent.map((e) => [e.identifier, e.sequence, e.meta])).toEqual([0, 1, 2].map((n) => [identifier, n + 1, `{"n":${n}}`]));
+    // Until the consumer acknowledges, the outbox keeps them and the alarm stands by.
+    expect(await ledger.pendingCount()).toBe(3);
+    await ledger.indexed(3);
+    expect(await ledger.pendingCount()).toBe(0);
+    expect(await runInDurableObject(stub, (_: IdentifierLedger, state) => state.storage.getAlarm())).toBeNull();
   });
 });

@@ -1,0 +1,48 @@
+import { errorFields, log } from "../log";
+import type { IndexEntry } from "./event-record";
+
+/** The messages of one sendBatch: Queues takes at most 100 and 256 KB per batch. */
+const MAX_MESSAGES = 100;
+const MAX_BYTES = 200 * 1024;
+/** How long an entry waits for others from concurrent requests to share its batch. */
+const GATHER_MS = 5;
+
+interface Gathering {
+  entries: IndexEntry[];
+  bytes: number;
+  sent: Promise<void>;
+}
+
+/** Batches being gathered, one per queue binding (per isolate: entries from all its requests). */
+const gathering = new WeakMap<Queue<IndexEntry>, Gathering>();
+
+/**
+ * Hands a committed event to the D1 index without paying a queue send per event: entries from
+ * concurrent requests gather for a few milliseconds and leave in one sendBatch. A lost batch costs
+ * nothing but time: the event stays in its ledger's outbox, whose alarm re-sends it.
+ * `waitUntil` keeps the request's context alive until its batch is sent.
+ */
+export function feedIndex(env: Env, waitUntil: (promise: Promise<unknown>) => void, entry: IndexEntry): void {
+  const queue = env.INDEX_QUEUE as Queue<IndexEntry>;
+  const bytes = (entry.meta?.length ?? 0) + 256;
+  let batch = gathering.get(queue);
+  if (!batch || batch.entries.length >= MAX_MESSAGES || batch.bytes + bytes > MAX_BYTES) {
+    const entries: IndexEntry[] = [];
+    batch = {
+      entries,
+      bytes: 0,
+      sent: new Promise<void>((resolve) => setTimeout(resolve, GATHER_MS)).then(async () => {
+        if (gathering.get(queue) === batch) gathering.delete(queue);
+        try {
+          await queue.sendBatch(entries.map((body) => ({ body })));
+        } catch (error) {
+          log(env, "warn", "index queue refused a batch; the ledgers' alarms will re-send it", { entries: entries.length, ...errorFields(error) });
+        }
+      }),
+    };
+    gathering.set(queue, batch);
+  }
+  batch.entries.push(entry);
+  batch.bytes += bytes;
+  waitUntil(batch.sent);
+}

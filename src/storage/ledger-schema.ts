@@ -1,0 +1,48 @@
+/**
+ * The identifier ledger's own SQLite schema, as numbered migrations applied once per object when
+ * it starts (inside blockConcurrencyWhile, so no request sees a half-migrated object).
+ *
+ * Why numbered SQL and a version in the object's key-value storage rather than drizzle's
+ * durable-sqlite migrator: that migrator needs drizzle-kit's generated bundle and a bundler rule
+ * for .sql files; these few statements need neither, and the version is written in the same
+ * transaction as the statements it records.
+ */
+export const SCHEMA_VERSION_KEY = "schema_version";
+export const OWNER_KEY = "owner";
+
+export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) => void)[] = [
+  // 1: the schema objects had before they were versioned (IF NOT EXISTS: those objects have it).
+  (sql) =>
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        sequence INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        source TEXT,
+        meta TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
+      CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY);
+    `),
+  // 2: the owner moves to the key-value storage, read once per start instead of per append.
+  (sql, kv) => {
+    const rows = sql.exec<{ key: string; value: string }>("SELECT key, value FROM ledger").toArray();
+    const setting = (key: string) => rows.find((row) => row.key === key)?.value;
+    const organizationId = setting("organization_id");
+    const identifier = setting("identifier");
+    if (organizationId !== undefined && identifier !== undefined) kv.put(OWNER_KEY, { organizationId, identifier });
+    sql.exec("DROP TABLE ledger");
+  },
+];
+
+/** Brings an object's storage to the latest schema; answers the version it found. */
+export function migrateLedger(storage: DurableObjectStorage): number {
+  return storage.transactionSync(() => {
+    const found = storage.kv.get<number>(SCHEMA_VERSION_KEY) ?? 0;
+    for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
+    if (found !== LEDGER_MIGRATIONS.length) storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
+    return found;
+  });
+}
