@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { SCOPES, type Scope, type Settings } from "../config";
+import { hmacKey } from "../hmac-key";
 import { KeysUnavailable, Unauthenticated } from "./errors";
 import type { Principal } from "./principal";
 
@@ -44,8 +45,7 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
   let payload: JWTPayload;
   try {
     if (alg === "HS256" && config.JWT_SECRET) {
-      const key = new TextEncoder().encode(config.JWT_SECRET);
-      ({ payload } = await jwtVerify(token, key, { ...options, algorithms: ["HS256"] }));
+      ({ payload } = await jwtVerify(token, await hmacKey(config.JWT_SECRET), { ...options, algorithms: ["HS256"] }));
     } else if (alg && JWKS_ALGORITHMS.includes(alg) && config.JWT_JWKS_URL) {
       ({ payload } = await jwtVerify(token, keySet(config.JWT_JWKS_URL), { ...options, algorithms: JWKS_ALGORITHMS }));
     } else {

@@ -1,5 +1,6 @@
 import { base64url, decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
+import { hmacKey } from "../hmac-key";
 import { LinkRefused } from "./errors";
 
 /** What a signed link lets its holder do. */
@@ -71,7 +72,7 @@ export async function signLink(
     .setAudience(audience(claims.purpose))
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)
-    .sign(encoder.encode(keys.current));
+    .sign(await hmacKey(keys.current));
   return { token, expiresAt };
 }
 
@@ -103,7 +104,7 @@ export async function verifyLink(
   if (!secret) throw new LinkRefused("unknown_key");
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, encoder.encode(secret), {
+    ({ payload } = await jwtVerify(token, await hmacKey(secret), {
       algorithms: ["HS256"],
       audience: audience(purpose),
       currentDate: now,
