@@ -16,9 +16,11 @@ import autocannon from "autocannon";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 const quick = process.argv.includes("--quick");
+// Full: every scenario is measured in `rounds` rounds, the scenarios of both workers taking turns,
+// so that drift (a busy disk, a growing number of objects) falls on all of them alike; medians are shown.
 const plan = quick
-  ? { seconds: 1, warmupSeconds: 0.5, seeded: 100, connections: 10, settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
-  : { seconds: 10, warmupSeconds: 3, seeded: 1000, connections: 10, settleQuietMs: 10_000, settleTimeoutMs: 120_000 };
+  ? { rounds: 1, seconds: 1, warmupSeconds: 0.5, firstWarmupSeconds: 0.5, seeded: 100, connections: 10, settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
+  : { rounds: 3, seconds: 5, warmupSeconds: 1, firstWarmupSeconds: 3, seeded: 1000, connections: 10, settleQuietMs: 10_000, settleTimeoutMs: 120_000 };
 
 const TARGETS = { efficiency: 0.9, bundleKiB: 150, d1CallsPer1000: 15 };
 
@@ -101,7 +103,7 @@ async function startPrimitive(): Promise<WranglerDev> {
     try {
       process.kill(-child.pid!, "SIGTERM");
     } catch {}
-    rmSync(state, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true, maxRetries: 10 });
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -171,8 +173,8 @@ async function drive(baseUrl: string, load: Load, seconds: number): Promise<Meas
 }
 
 /** A short unmeasured run first (connections opened, code paths compiled), then the measured one. */
-async function measure(baseUrl: string, load: Load, writes: boolean): Promise<Measured> {
-  const warmup = await drive(baseUrl, load, plan.warmupSeconds);
+async function measure(baseUrl: string, load: Load, writes: boolean, warmupSeconds: number): Promise<Measured> {
+  const warmup = await drive(baseUrl, load, warmupSeconds);
   const measured = await drive(baseUrl, load, plan.seconds);
   if (writes) {
     eventsWritten += warmup.ok + measured.ok;
@@ -223,28 +225,63 @@ async function settle(final = false): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-interface Row {
+interface Scenario {
   worker: "gateway" | "primitive";
   label: string;
+  /** Gateway scenarios: the primitive scenario whose ratio this one's is divided by. */
+  primitive?: string;
+  /** Answers the worker's URL and the load; runs once, before the first round (checks, seeding). */
+  prepare: () => Promise<{ baseUrl: string; load: Load }>;
+  /** Whether each 2xx answer is an event written by the gateway. */
+  writes?: boolean;
+}
+
+interface Row extends Scenario {
+  samples: Measured[];
   measured?: Measured;
   failure?: string;
-  /** Gateway rows: the primitive row whose ratio this one is divided by. */
-  primitive?: string;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Runs every scenario `plan.rounds` times, taking turns; a scenario that throws is not run again. */
+async function runAll(scenarios: Scenario[]): Promise<Row[]> {
+  const rows: Row[] = scenarios.map((s) => ({ ...s, samples: [] }));
+  const loads = new Map<Row, { baseUrl: string; load: Load }>();
+  for (let round = 1; round <= plan.rounds; round++) {
+    if (plan.rounds > 1) console.error(`Round ${round} of ${plan.rounds} (${elapsed()})`);
+    for (const row of rows) {
+      if (row.failure) continue;
+      try {
+        if (!loads.has(row)) loads.set(row, await row.prepare());
+        const { baseUrl, load } = loads.get(row)!;
+        const m = await measure(baseUrl, load, row.writes ?? false, round === 1 ? plan.firstWarmupSeconds : plan.warmupSeconds);
+        row.samples.push(m);
+        console.error(`  ${row.worker} ${row.label}: ${m.rps.toFixed(0)} req/s, ${m.errors} errors`);
+      } catch (error) {
+        row.failure = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        console.error(`  ${row.worker} ${row.label}: FAILED: ${row.failure}`);
+      }
+    }
+  }
+  for (const row of rows) {
+    if (row.failure || row.samples.length === 0) continue;
+    row.measured = {
+      rps: median(row.samples.map((m) => m.rps)),
+      p50: median(row.samples.map((m) => m.p50)),
+      p99: median(row.samples.map((m) => m.p99)),
+      errors: row.samples.reduce((sum, m) => sum + m.errors, 0),
+      ok: row.samples.reduce((sum, m) => sum + m.ok, 0),
+    };
+  }
+  return rows;
 }
 
 const rows: Row[] = [];
-async function scenario(row: Omit<Row, "measured" | "failure">, run: () => Promise<Measured>) {
-  const entry: Row = { ...row };
-  rows.push(entry);
-  try {
-    entry.measured = await run();
-  } catch (error) {
-    entry.failure = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  }
-  const m = entry.measured;
-  console.error(`  ${row.worker} ${row.label}: ${m ? `${m.rps.toFixed(0)} req/s, ${m.errors} errors` : `FAILED: ${entry.failure}`}`);
-}
-
 const P = {
   noop: "GET /noop (no-op)",
   insertDistinct: "insert, distinct objects",
@@ -255,18 +292,34 @@ const P = {
 let gateway: WranglerDev | undefined;
 let primitive: WranglerDev | undefined;
 let primitiveStarting: Promise<unknown> = Promise.resolve();
-const stopAll = () => {
-  gateway?.stop();
-  primitive?.stop();
+/**
+ * Ends both wrangler devs and removes their state. workerd may still be writing its objects'
+ * files for a moment after the signal, so removing the state can fail (ENOTEMPTY): stop() is
+ * repeated (the signal again, the removal again) until it succeeds, for a few seconds.
+ */
+async function stopAll() {
+  for (const dev of [gateway, primitive]) {
+    for (let attempt = 1; dev; attempt++) {
+      try {
+        dev.stop();
+        break;
+      } catch (error) {
+        if (attempt === 20) console.error(`Could not remove wrangler dev's local state: ${String(error)}`);
+        if (attempt === 20) break;
+        await sleep(250);
+      }
+    }
+  }
   gateway = primitive = undefined;
-};
+}
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    stopAll();
+  process.on(signal, async () => {
+    await stopAll();
     process.exit(130);
   });
 }
 
+const warmups = plan.firstWarmupSeconds === plan.warmupSeconds ? `${plan.warmupSeconds} s` : `${plan.firstWarmupSeconds} s (then ${plan.warmupSeconds} s)`;
 const startedAt = Date.now();
 const elapsed = () => `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
 let bundle = "not measured" as number | string;
@@ -304,55 +357,77 @@ try {
   await settle();
   noIndexLines = index.calls === 0;
 
-  console.error(`Measuring (${plan.seconds} s each after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections)… (${elapsed()})`);
-  await scenario({ worker: "gateway", label: "GET /health (no-op)", primitive: P.noop }, () => measure(gw, { method: "GET", path: "/health" }, false));
-  await scenario({ worker: "gateway", label: `list: GET /v1/consent/{id}, first 50 of ${plan.seeded}`, primitive: P.read }, () =>
-    measure(gw, { method: "GET", path: `/v1/consent/${encodeURIComponent(listed)}`, headers: { Authorization: auth } }, false),
-  );
-  await scenario({ worker: "gateway", label: "opt-in page: GET opt_in_url", primitive: P.read }, async () => {
-    const page = await expectOk(fetch(optInUrl), "opt-in page");
-    if (!page.headers.get("content-type")?.includes("text/html")) throw new Error(`opt-in page answered ${page.headers.get("content-type")}`);
-    return measure(gw, { method: "GET", path: optInUrl.pathname + optInUrl.search }, false);
-  });
-  await scenario({ worker: "gateway", label: "publish, distinct identifiers", primitive: P.insertDistinct }, () =>
-    measure(gw, { method: "POST", path: "/v1/consent/publish", headers: gatewayHeaders, setupRequest: (req) => ({ ...req, body: publishBody(unique("person") + "@example.com") }) }, true),
-  );
-  await scenario({ worker: "gateway", label: "publish, one hot identifier", primitive: P.insertOne }, () => {
-    const body = publishBody(unique("hot") + "@example.com");
-    return measure(gw, { method: "POST", path: "/v1/consent/publish", headers: gatewayHeaders, body }, true);
-  });
-  await scenario({ worker: "gateway", label: "Copilot: POST …/user_copilot_analysis_consent_changed", primitive: P.insertDistinct }, () =>
-    measure(
-      gw,
-      {
+  console.error(`Measuring (${plan.seconds} s each after ${warmups} of warm-up, ${plan.connections} connections)… (${elapsed()})`);
+  const at = (baseUrl: string, load: Load) => async () => ({ baseUrl, load });
+  const G = {
+    health: { worker: "gateway", label: "GET /health (no-op)", primitive: P.noop, prepare: at(gw, { method: "GET", path: "/health" }) },
+    list: {
+      worker: "gateway",
+      label: `list: GET /v1/consent/{id}, first 50 of ${plan.seeded}`,
+      primitive: P.read,
+      prepare: at(gw, { method: "GET", path: `/v1/consent/${encodeURIComponent(listed)}`, headers: { Authorization: auth } }),
+    },
+    optInPage: {
+      worker: "gateway",
+      label: "opt-in page: GET opt_in_url",
+      primitive: P.read,
+      prepare: async () => {
+        const page = await expectOk(fetch(optInUrl), "opt-in page");
+        if (!page.headers.get("content-type")?.includes("text/html")) throw new Error(`opt-in page answered ${page.headers.get("content-type")}`);
+        return { baseUrl: gw, load: { method: "GET", path: optInUrl.pathname + optInUrl.search } };
+      },
+    },
+    publishDistinct: {
+      worker: "gateway",
+      label: "publish, distinct identifiers",
+      primitive: P.insertDistinct,
+      writes: true,
+      prepare: at(gw, { method: "POST", path: "/v1/consent/publish", headers: gatewayHeaders, setupRequest: (req) => ({ ...req, body: publishBody(unique("person") + "@example.com") }) }),
+    },
+    publishHot: {
+      worker: "gateway",
+      label: "publish, one hot identifier",
+      primitive: P.insertOne,
+      writes: true,
+      prepare: at(gw, { method: "POST", path: "/v1/consent/publish", headers: gatewayHeaders, body: publishBody(unique("hot") + "@example.com") }),
+    },
+    copilot: {
+      worker: "gateway",
+      label: "Copilot: POST …/user_copilot_analysis_consent_changed",
+      primitive: P.insertDistinct,
+      writes: true,
+      prepare: at(gw, {
         method: "POST",
         path: "/v2/api/report/user_copilot_analysis_consent_changed",
         headers: gatewayHeaders,
         setupRequest: (req) => ({ ...req, body: JSON.stringify({ consent_value: true, user_id: unique("copilot-user") }) }),
-      },
-      true,
-    ),
-  );
-
-  await scenario({ worker: "primitive", label: P.noop }, () => measure(pw, { method: "GET", path: "/noop" }, false));
-  await scenario({ worker: "primitive", label: P.read }, () => measure(pw, { method: "GET", path: "/read/seeded" }, false));
-  await scenario({ worker: "primitive", label: P.insertDistinct }, () =>
-    measure(pw, { method: "POST", path: "/insert/", headers: json, setupRequest: (req) => ({ ...req, path: `/insert/${unique("object")}`, body: publishBody("x@example.com") }) }, false),
-  );
-  await scenario({ worker: "primitive", label: P.insertOne }, () =>
-    measure(pw, { method: "POST", path: "/insert/hot", headers: json, body: publishBody("x@example.com") }, false),
-  );
+      }),
+    },
+  } satisfies Record<string, Scenario>;
+  const Prim = {
+    noop: { worker: "primitive", label: P.noop, prepare: at(pw, { method: "GET", path: "/noop" }) },
+    read: { worker: "primitive", label: P.read, prepare: at(pw, { method: "GET", path: "/read/seeded" }) },
+    insertDistinct: {
+      worker: "primitive",
+      label: P.insertDistinct,
+      prepare: at(pw, { method: "POST", path: "/insert/", headers: json, setupRequest: (req) => ({ ...req, path: `/insert/${unique("object")}`, body: publishBody("x@example.com") }) }),
+    },
+    insertOne: { worker: "primitive", label: P.insertOne, prepare: at(pw, { method: "POST", path: "/insert/hot", headers: json, body: publishBody("x@example.com") }) },
+  } satisfies Record<string, Scenario>;
+  // Each gateway scenario next to its primitive; the table lists the gateway's first.
+  const order: Scenario[] = [G.health, Prim.noop, G.list, Prim.read, G.optInPage, G.publishDistinct, Prim.insertDistinct, G.publishHot, Prim.insertOne, G.copilot];
+  const measuredRows = await runAll(order);
+  rows.push(...measuredRows.filter((r) => r.worker === "gateway"), ...measuredRows.filter((r) => r.worker === "primitive"));
 
   console.error(`Waiting for the D1 index to settle… (${elapsed()})`);
   await settle(true);
 } catch (error) {
   await primitiveStarting;
-  stopAll();
+  await stopAll();
   console.error(`The benchmark could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
-} finally {
-  stopAll();
 }
+await stopAll();
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -426,7 +501,7 @@ const numeric = new Set([2, 3, 4, 5, 6, 8]);
 const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
 const mode = quick ? "--quick (targets shown, not enforced)" : "full";
 console.log(
-  `\nBenchmark, ${mode}: ${plan.seconds} s per scenario after ${plan.warmupSeconds} s of warm-up, ${plan.connections} connections, ` +
+  `\nBenchmark, ${mode}: ${plan.rounds > 1 ? `medians of ${plan.rounds} rounds of ` : ""}${plan.seconds} s per scenario after ${warmups} of warm-up, ${plan.connections} connections, ` +
     `wrangler dev (local), ${cpus().length} cores, ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`,
 );
 console.log(`ratio = req/s / the same worker's no-op req/s; efficiency = gateway ratio / primitive ratio\n`);
