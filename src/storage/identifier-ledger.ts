@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { errorFields, log } from "../log";
 import { toConsentEvent, type EventRecord, type IndexEntry, type LedgerKey } from "./event-record";
-import { migrateLedger, OWNER_KEY } from "./ledger-schema";
+import { INDEXED_THROUGH_KEY, migrateLedger, OWNER_KEY } from "./ledger-schema";
 
 /** Failed re-sends in a row, for the safety net's backoff. */
 const RESEND_FAILURES_KEY = "resend_failures";
@@ -70,10 +70,12 @@ const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS creat
  * The single writer of one identifier's consent history.
  *
  * Events are numbered and committed in the object's own SQLite storage synchronously, before any
- * other awaited I/O, so concurrent appends are totally ordered. Each event also lands in an
- * outbox in the same transaction. The worker hands new events to the index queue in batches
- * (index-feed.ts); the queue consumer acknowledges what D1 took (`indexed`), which empties the
- * outbox. Until then an alarm stands by: when it fires, the object re-sends its outbox itself.
+ * other awaited I/O, so concurrent appends are totally ordered. The outbox is a watermark: the
+ * events after `indexed_through` are those D1 may still lack, so an event and its place in the
+ * outbox are one row, committed together. The worker hands new events to the index queue in
+ * batches (index-feed.ts); the queue consumer acknowledges what D1 took (`indexed`), which moves
+ * the watermark. Until then an alarm stands by: when it fires, the object re-sends the events
+ * after the watermark itself.
  */
 export class IdentifierLedger extends DurableObject<Env> {
   /** The queue the safety net re-sends to; a field so tests can wrap it to inject faults. */
@@ -83,6 +85,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   private owner: LedgerKey | undefined;
   private lastSequence = 0;
   private lastCreatedAt = 0;
+  private indexedThrough = 0;
   private safetyNetArmed = false;
   /** Settles once the storage is migrated and the counters are read (the runtime holds requests until then). */
   readonly started: Promise<void>;
@@ -98,7 +101,9 @@ export class IdentifierLedger extends DurableObject<Env> {
         .toArray()[0];
       this.lastSequence = last?.sequence ?? 0;
       this.lastCreatedAt = last ? Date.parse(last.created_at) : 0;
-      this.safetyNetArmed = (await ctx.storage.getAlarm()) !== null;
+      this.indexedThrough = ctx.storage.kv.get<number>(INDEXED_THROUGH_KEY) ?? 0;
+      // Only an object with events D1 may lack can have a safety net armed.
+      this.safetyNetArmed = this.pendingCount() > 0 && (await ctx.storage.getAlarm()) !== null;
     });
   }
 
@@ -169,12 +174,14 @@ export class IdentifierLedger extends DurableObject<Env> {
 
   /** How many events still wait for D1. */
   pendingCount(): number {
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
+    return this.lastSequence - this.indexedThrough;
   }
 
   /** The queue consumer's acknowledgement: D1 holds this identifier's events up to `sequence`. */
   async indexed(sequence: number): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM outbox WHERE sequence <= ?", sequence);
+    if (sequence <= this.indexedThrough) return;
+    this.indexedThrough = Math.min(sequence, this.lastSequence);
+    this.ctx.storage.kv.put(INDEXED_THROUGH_KEY, this.indexedThrough);
     if (this.pendingCount() === 0 && this.safetyNetArmed) {
       this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
       await this.ctx.storage.deleteAlarm();
@@ -190,7 +197,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     this.safetyNetArmed = false;
     const owner = this.owner;
     const records = this.ctx.storage.sql
-      .exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM outbox JOIN events USING (sequence) ORDER BY sequence LIMIT ?`, RESEND_BATCH)
+      .exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?`, this.indexedThrough, RESEND_BATCH)
       .toArray();
     if (!owner || records.length === 0) return;
     const ledger = this.ctx.id.toString();
@@ -219,7 +226,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     this.safetyNetArmed = true;
   }
 
-  /** Numbers, stores and queues one event; runs inside a synchronous transaction and leaves memory to `remember`. */
+  /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `remember`. */
   private appendNow(owner: LedgerKey, event: EventInput): Appended {
     const sequence = this.lastSequence + 1;
     // Never earlier than the previous event, so time order agrees with sequence order.
@@ -235,7 +242,6 @@ export class IdentifierLedger extends DurableObject<Env> {
       meta,
       createdAt,
     );
-    this.ctx.storage.sql.exec("INSERT INTO outbox (sequence) VALUES (?)", sequence);
     const record: EventRecord = { sequence, type: event.type, topic: event.topic, source, meta, createdAt };
     return {
       sequence,

@@ -9,21 +9,28 @@
  */
 export const SCHEMA_VERSION_KEY = "schema_version";
 export const OWNER_KEY = "owner";
+/** The highest sequence D1 is known to hold; the events after it are the outbox. */
+export const INDEXED_THROUGH_KEY = "indexed_through";
+
+/** The events table as every version has it. */
+const EVENTS = `
+  CREATE TABLE IF NOT EXISTS events (
+    sequence INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    source TEXT,
+    meta TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
+`;
 
 export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) => void)[] = [
   // 1: the schema objects had before they were versioned (IF NOT EXISTS: those objects have it).
   (sql) =>
     sql.exec(`
       CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS events (
-        sequence INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        source TEXT,
-        meta TEXT,
-        created_at TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
+      ${EVENTS}
       CREATE TABLE IF NOT EXISTS outbox (sequence INTEGER PRIMARY KEY);
     `),
   // 2: the owner moves to the key-value storage, read once per start instead of per append.
@@ -35,14 +42,26 @@ export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) =
     if (organizationId !== undefined && identifier !== undefined) kv.put(OWNER_KEY, { organizationId, identifier });
     sql.exec("DROP TABLE ledger");
   },
+  // 3: the outbox becomes a watermark: the events after `indexed_through` are the ones D1 still
+  // lacks, so an append writes one row instead of two.
+  (sql, kv) => {
+    const pending = sql.exec<{ first: number | null }>("SELECT MIN(sequence) AS first FROM outbox").one().first;
+    const last = sql.exec<{ last: number | null }>("SELECT MAX(sequence) AS last FROM events").one().last;
+    kv.put(INDEXED_THROUGH_KEY, pending === null ? (last ?? 0) : pending - 1);
+    sql.exec("DROP TABLE outbox");
+  },
 ];
 
 /** Brings an object's storage to the latest schema; answers the version it found. */
 export function migrateLedger(storage: DurableObjectStorage): number {
-  return storage.transactionSync(() => {
-    const found = storage.kv.get<number>(SCHEMA_VERSION_KEY) ?? 0;
-    for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
-    if (found !== LEDGER_MIGRATIONS.length) storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
-    return found;
+  const found = storage.kv.get<number>(SCHEMA_VERSION_KEY) ?? 0;
+  if (found === LEDGER_MIGRATIONS.length) return found;
+  storage.transactionSync(() => {
+    const unversioned = found === 0 && storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'events'").toArray().length > 0;
+    // An object that has never stored anything (most objects, once) gets the latest schema at once.
+    if (found === 0 && !unversioned) storage.sql.exec(EVENTS);
+    else for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
+    storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
   });
+  return found;
 }
