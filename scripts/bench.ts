@@ -5,10 +5,9 @@
 // Also reports the deployed bundle's gzipped size and the D1 write calls per 1,000 events.
 // Exits 1 if a target is missed. `--quick` does the same with small numbers and exits 1 only if
 // something is broken (errors, or a scenario that did not run); targets are shown, not enforced.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -75,54 +74,8 @@ function readGatewayOutput(chunk: string) {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-/** The bare primitive worker (bench/wrangler.toml) under its own `wrangler dev`, as scripts/wrangler-dev.ts starts the gateway. */
-async function startPrimitive(): Promise<WranglerDev> {
-  const state = mkdtempSync(path.join(tmpdir(), "consent-gateway-bench-primitive-"));
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  let output = "";
-  const child: ChildProcess = spawn(
-    wrangler,
-    ["dev", "-c", "bench/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"],
-    { cwd: root, env: offline, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const stop = () => {
-    // wrangler starts workerd as a child: end the whole process group.
-    try {
-      process.kill(-child.pid!, "SIGTERM");
-    } catch {}
-    rmSync(state, { recursive: true, force: true, maxRetries: 10 });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      stop();
-      throw new Error(`primitive wrangler dev exited (${child.exitCode}):\n${output}`);
-    }
-    try {
-      await fetch(`${baseUrl}/noop`);
-      return { baseUrl, stop };
-    } catch {
-      if (Date.now() > deadline) {
-        stop();
-        throw new Error(`primitive wrangler dev did not start within 60 s:\n${output}`);
-      }
-      await sleep(250);
-    }
-  }
-}
+/** The bare primitive worker (bench/) under its own wrangler dev, fresh state. */
+const startPrimitive = () => startWranglerDev(() => ({}), { config: "bench/wrangler.toml" });
 
 /** The gateway as deployed (`wrangler deploy --dry-run`, minified), gzipped, in KiB. */
 async function bundleKiB(): Promise<number> {
@@ -292,22 +245,13 @@ const P = {
 let gateway: WranglerDev | undefined;
 let primitive: WranglerDev | undefined;
 let primitiveStarting: Promise<unknown> = Promise.resolve();
-/**
- * Ends both wrangler devs and removes their state. workerd may still be writing its objects'
- * files for a moment after the signal, so removing the state can fail (ENOTEMPTY): stop() is
- * repeated (the signal again, the removal again) until it succeeds, for a few seconds.
- */
+/** Ends both wrangler devs and removes their state (stop() waits out workerd's last writes). */
 async function stopAll() {
   for (const dev of [gateway, primitive]) {
-    for (let attempt = 1; dev; attempt++) {
-      try {
-        dev.stop();
-        break;
-      } catch (error) {
-        if (attempt === 20) console.error(`Could not remove wrangler dev's local state: ${String(error)}`);
-        if (attempt === 20) break;
-        await sleep(250);
-      }
+    try {
+      dev?.stop();
+    } catch (error) {
+      console.error(`Could not remove wrangler dev's local state: ${String(error)}`);
     }
   }
   gateway = primitive = undefined;

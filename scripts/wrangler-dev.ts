@@ -47,6 +47,8 @@ async function waitUntilUp(url: string, child: ChildProcess, log: () => string) 
 export interface WranglerDevOptions {
   /** Receives wrangler dev's output (stdout and stderr) as it arrives, e.g. the worker's log lines. */
   onOutput?: (chunk: string) => void;
+  /** Another worker's wrangler config (the benchmark's primitive worker); it has no D1 to migrate. */
+  config?: string;
 }
 
 /** `settings` receives the base URL (for settings such as PUBLIC_BASE_URL) and answers the env file's variables. */
@@ -69,20 +71,26 @@ export async function startWranglerDev(
   const env = { ...offline };
   for (const name of Object.keys(values)) Reflect.deleteProperty(env, name);
 
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    cwd: root,
-    env: offline,
-    encoding: "utf8",
-  });
-  if (migrate.status !== 0) {
-    rmSync(state, { recursive: true, force: true });
-    throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+  if (!options.config) {
+    const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+      cwd: root,
+      env: offline,
+      encoding: "utf8",
+    });
+    if (migrate.status !== 0) {
+      rmSync(state, { recursive: true, force: true });
+      throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+    }
   }
 
   let output = "";
   const child = spawn(
     wrangler,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
+    [
+      "dev",
+      ...(options.config ? ["-c", options.config] : []),
+      ...["--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
+    ],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const onData = (chunk: Buffer) => {
@@ -96,7 +104,8 @@ export async function startWranglerDev(
     try {
       process.kill(-child.pid!, "SIGTERM");
     } catch {}
-    rmSync(state, { recursive: true, force: true });
+    // workerd may still be writing its objects' files for a moment after the signal.
+    rmSync(state, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   };
   try {
     await waitUntilUp(baseUrl, child, () => output);
