@@ -75,14 +75,14 @@ export class ApiError extends Error {
 }
 
 /**
- * A Durable Object or D1 failure the platform marks as passing (an overloaded object, a reset or
- * restart): the request did not take effect and may be retried.
+ * A Durable Object or D1 that refused the request because it is overloaded: the request did not
+ * take effect and may be sent again. (An error that is merely `retryable`, such as a reset, may
+ * come after a commit, so it is not one of these: the caller cannot be told nothing was recorded.)
  */
-function isTransient(error: unknown): boolean {
+function isOverloaded(error: unknown): boolean {
   // Query builders wrap the store's error: look down the causes.
   for (let e = error; e instanceof Error; e = e.cause) {
-    const flags = e as { overloaded?: unknown; retryable?: unknown };
-    if (flags.overloaded === true || flags.retryable === true || /\boverloaded\b/i.test(e.message)) return true;
+    if ((e as { overloaded?: unknown }).overloaded === true || /\boverloaded\b/i.test(e.message)) return true;
   }
   return false;
 }
@@ -120,8 +120,8 @@ export function toApiError(error: unknown, c: Context): ApiError {
     return new ApiError(kind, detail);
   }
   if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
-  if (isTransient(error)) {
-    log(c.env, "warn", "a store is overloaded or restarting; asked the caller to retry", { request_id, ...errorFields(error) });
+  if (isOverloaded(error)) {
+    log(c.env, "warn", "a store is overloaded; asked the caller to retry", { request_id, ...errorFields(error) });
     return new ApiError("overloaded", "The gateway is busy for a moment; nothing was recorded. Try again shortly.", [], { "Retry-After": "1" });
   }
   // Hono's own refusals of a request it could not read (e.g. a form body that does not parse).

@@ -4,11 +4,25 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 import { settings } from "../config";
 import type { AppEnv } from "./app-env";
 
-/** The organizations' logo origins: the only images a page may load ('none' when no logo is set). */
-function logoOrigins(c: Context): string {
+const LINK_PAGE = /^\/v1\/opt-(?:in|out)\//;
+const logoOriginsOf = new WeakMap<object, string>();
+
+/**
+ * The images a response may load: on a link page, the organizations' logo origins (the page's
+ * organization is known only once its link is verified, after these headers are prepared);
+ * elsewhere none. Computed once per settings.
+ */
+function imageSources(c: Context): string {
+  if (!LINK_PAGE.test(c.req.path)) return "'none'";
   try {
-    const logos = Object.values(settings(c.env).OPT_IN_BRANDING).flatMap((b) => (b.logo_url ? [new URL(b.logo_url).origin] : []));
-    return [...new Set(logos)].join(" ") || "'none'";
+    const config = settings(c.env);
+    let origins = logoOriginsOf.get(config);
+    if (origins === undefined) {
+      const logos = Object.values(config.OPT_IN_BRANDING).flatMap((b) => (b.logo_url ? [new URL(b.logo_url).origin] : []));
+      origins = [...new Set(logos)].join(" ") || "'none'";
+      logoOriginsOf.set(config, origins);
+    }
+    return origins;
   } catch {
     // A broken setting is reported by the route that reads it; headers stay strict meanwhile.
     return "'none'";
@@ -23,7 +37,7 @@ export const securityHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     styleSrc: [NONCE],
-    imgSrc: [logoOrigins],
+    imgSrc: [imageSources],
     formAction: ["'self'"],
     frameAncestors: ["'none'"],
     baseUri: ["'none'"],

@@ -26,7 +26,6 @@ export const consentEvents = sqliteTable(
     unique().on(t.organizationId, t.identifier, t.sequence),
     index("consent_events_by_position").on(t.organizationId, t.position),
     index("consent_events_by_topic_position").on(t.organizationId, t.topic, t.position),
+    index("consent_events_by_time").on(t.organizationId, t.createdAt),
   ],
 );
-
-export type ConsentEventRow = typeof consentEvents.$inferSelect;

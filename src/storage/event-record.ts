@@ -6,7 +6,7 @@ export interface LedgerKey {
   identifier: string;
 }
 
-/** An event as both stores keep it: one row, meta as the JSON text that was sent. */
+/** An event as both stores keep it: one row, meta as JSON text (the object that was sent, serialised once). */
 export type EventRecord = {
   sequence: number;
   type: string;

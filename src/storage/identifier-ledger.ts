@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { errorFields, log } from "../log";
 import { toConsentEvent, type EventRecord, type IndexEntry, type LedgerKey } from "./event-record";
+import { queueBatches } from "./index-feed";
 import { INDEXED_THROUGH_KEY, migrateLedger, OWNER_KEY } from "./ledger-schema";
 
 /** Failed re-sends in a row, for the safety net's backoff. */
@@ -102,8 +103,11 @@ export class IdentifierLedger extends DurableObject<Env> {
       this.lastSequence = last?.sequence ?? 0;
       this.lastCreatedAt = last ? Date.parse(last.created_at) : 0;
       this.indexedThrough = ctx.storage.kv.get<number>(INDEXED_THROUGH_KEY) ?? 0;
-      // Only an object with events D1 may lack can have a safety net armed.
-      this.safetyNetArmed = this.pendingCount() > 0 && (await ctx.storage.getAlarm()) !== null;
+      // An object with events D1 may lack always has its safety net armed (even one set before a crash).
+      if (this.pendingCount() > 0) {
+        if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + SAFETY_NET_MS);
+        this.safetyNetArmed = true;
+      }
     });
   }
 
@@ -183,35 +187,55 @@ export class IdentifierLedger extends DurableObject<Env> {
     this.indexedThrough = Math.min(sequence, this.lastSequence);
     this.ctx.storage.kv.put(INDEXED_THROUGH_KEY, this.indexedThrough);
     if (this.pendingCount() === 0 && this.safetyNetArmed) {
+      // Disarmed before the await, so an append that interleaves arms it again.
+      this.safetyNetArmed = false;
       this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
       await this.ctx.storage.deleteAlarm();
-      this.safetyNetArmed = false;
+      if (this.pendingCount() > 0) await this.armSafetyNet();
     }
   }
 
   /**
-   * The safety net: events the pipeline has not acknowledged in time are sent to the index queue
-   * again (the consumer ignores those D1 already has). Re-arms with backoff until acknowledged.
+   * The safety net: events the pipeline has not acknowledged within SAFETY_NET_MS are sent to the
+   * index queue again (the consumer ignores those D1 already has); younger ones are still on their
+   * way. Checks again until everything is acknowledged, backing off while the queue refuses.
    */
   override async alarm(): Promise<void> {
     this.safetyNetArmed = false;
     const owner = this.owner;
-    const records = this.ctx.storage.sql
-      .exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE sequence > ? ORDER BY sequence LIMIT ?`, this.indexedThrough, RESEND_BATCH)
+    if (!owner || this.pendingCount() === 0) return;
+    const now = Date.now();
+    const due = this.ctx.storage.sql
+      .exec<EventRecord>(
+        `SELECT ${RECORD_COLUMNS} FROM events WHERE sequence > ? AND created_at <= ? ORDER BY sequence LIMIT ?`,
+        this.indexedThrough,
+        new Date(now - SAFETY_NET_MS).toISOString(),
+        RESEND_BATCH,
+      )
       .toArray();
-    if (!owner || records.length === 0) return;
-    const ledger = this.ctx.id.toString();
-    const failures = this.ctx.storage.kv.get<number>(RESEND_FAILURES_KEY) ?? 0;
-    try {
-      await this.indexQueue.sendBatch(records.map((record) => ({ body: { ...owner, ...record, ledger } })));
-      this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
-    } catch (error) {
-      this.ctx.storage.kv.put(RESEND_FAILURES_KEY, failures + 1);
-      log(this.env, "warn", "index queue refused the outbox", { ledger, attempt: failures + 1, ...errorFields(error) });
+    let next: number;
+    if (due.length > 0) {
+      const ledger = this.ctx.id.toString();
+      const failures = this.ctx.storage.kv.get<number>(RESEND_FAILURES_KEY) ?? 0;
+      try {
+        for (const batch of queueBatches(due.map((record) => ({ ...owner, ...record, ledger })))) {
+          await this.indexQueue.sendBatch(batch.map((body) => ({ body })));
+        }
+        this.ctx.storage.kv.delete(RESEND_FAILURES_KEY);
+        next = now + SAFETY_NET_MS;
+      } catch (error) {
+        this.ctx.storage.kv.put(RESEND_FAILURES_KEY, failures + 1);
+        log(this.env, "warn", "index queue refused the outbox", { ledger, attempt: failures + 1, ...errorFields(error) });
+        next = now + Math.min(SAFETY_NET_MS * 2 ** (failures + 1), MAX_BACKOFF_MS);
+      }
+    } else {
+      // Nothing is due yet: come back when the oldest pending event is.
+      const oldest = this.ctx.storage.sql
+        .exec<{ created_at: string }>("SELECT created_at FROM events WHERE sequence > ? ORDER BY sequence LIMIT 1", this.indexedThrough)
+        .one().created_at;
+      next = Date.parse(oldest) + SAFETY_NET_MS;
     }
-    // Until the consumer acknowledges, check again: soon while the queue refuses, later while it may still be working.
-    const delay = Math.min(SAFETY_NET_MS * 2 ** (this.ctx.storage.kv.get<number>(RESEND_FAILURES_KEY) ?? 0), MAX_BACKOFF_MS);
-    await this.armSafetyNet(delay);
+    await this.armSafetyNet(next);
   }
 
   /** Keeps the in-memory counters in step with a committed append. */
@@ -220,10 +244,16 @@ export class IdentifierLedger extends DurableObject<Env> {
     this.lastCreatedAt = Date.parse(event.created_at);
   }
 
-  private async armSafetyNet(delay = SAFETY_NET_MS) {
+  private async armSafetyNet(at = Date.now() + SAFETY_NET_MS) {
     if (this.safetyNetArmed) return;
-    await this.ctx.storage.setAlarm(Date.now() + delay);
+    // Armed before the await, so interleaving appends do not set it again.
     this.safetyNetArmed = true;
+    try {
+      await this.ctx.storage.setAlarm(at);
+    } catch (error) {
+      this.safetyNetArmed = false;
+      throw error;
+    }
   }
 
   /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `remember`. */

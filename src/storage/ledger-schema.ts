@@ -7,7 +7,7 @@
  * for .sql files; these few statements need neither, and the version is written in the same
  * transaction as the statements it records.
  */
-export const SCHEMA_VERSION_KEY = "schema_version";
+const SCHEMA_VERSION_KEY = "schema_version";
 export const OWNER_KEY = "owner";
 /** The highest sequence D1 is known to hold; the events after it are the outbox. */
 export const INDEXED_THROUGH_KEY = "indexed_through";

@@ -19,6 +19,15 @@ export function storedSequence(stub: DurableObjectStub<IdentifierLedger>) {
   );
 }
 
+/** Moves a ledger's events `ms` into the past, as if the index pipeline had been waiting that long. */
+export function ageEvents(stub: DurableObjectStub<IdentifierLedger>, ms: number) {
+  return runInDurableObject(stub, (_: IdentifierLedger, state) => {
+    for (const { sequence, created_at } of state.storage.sql.exec<{ sequence: number; created_at: string }>("SELECT sequence, created_at FROM events").toArray()) {
+      state.storage.sql.exec("UPDATE events SET created_at = ? WHERE sequence = ?", new Date(Date.parse(created_at) - ms).toISOString(), sequence);
+    }
+  });
+}
+
 /** The D1 index rows of one identifier, oldest first. */
 export async function indexedRows(organizationId: string, identifier: string) {
   const { results } = await env.DB.prepare(

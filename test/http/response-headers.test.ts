@@ -47,6 +47,12 @@ describe("headers on every response", () => {
     expect(replaced.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("lets only link pages load images, from the configured logo origins", async () => {
+    expect((await call("/health")).headers.get("Content-Security-Policy")).toContain("img-src 'none';");
+    expect((await call("/nowhere")).headers.get("Content-Security-Policy")).toContain("img-src 'none';");
+    expect((await call("/v1/opt-in/not.a.token")).headers.get("Content-Security-Policy")).toContain("img-src https://cdn.acme.example;");
+  });
+
   it("lets the public reference page be cached, and nothing personal", async () => {
     expect((await call("/docs")).headers.get("Cache-Control")).toBe("public, max-age=300");
   });

@@ -5,7 +5,7 @@ import { IdentifierLedger } from "../../src/storage/identifier-ledger";
 import { LEDGER_MIGRATIONS } from "../../src/storage/ledger-schema";
 import { captureConsole } from "../helpers/console";
 import { list, publish, uniqueEmail } from "../helpers/gateway";
-import { capturingQueue, indexedRows, ledgerOf, publishWith, storedSequence } from "../helpers/ledger";
+import { ageEvents, capturingQueue, indexedRows, ledgerOf, publishWith, storedSequence } from "../helpers/ledger";
 
 const ORG = "org-acme";
 const INDEXED = { timeout: 10_000 };
@@ -105,7 +105,14 @@ describe("the safety net", () => {
     expect(logs.lines().filter((line) => line.includes("the queue refuses sends (injected fault)"))).toHaveLength(3);
     expect(await ledger.pendingCount()).toBe(3);
 
-    // The alarm re-sends; while the queue refuses, it backs off and keeps everything.
+    // Before the pipeline's allowance is over, the alarm sends nothing: the events may be on their way.
+    await runInDurableObject(stub, (instance: IdentifierLedger) => {
+      instance.indexQueue = refusing.binding;
+    });
+    await runDurableObjectAlarm(stub);
+    expect(logs.lines().filter((line) => line.includes("index queue refused the outbox"))).toHaveLength(0);
+    // Later, the alarm re-sends; while the queue refuses, it backs off and keeps everything.
+    await ageEvents(stub, 60_000);
     await runInDurableObject(stub, (instance: IdentifierLedger) => {
       instance.indexQueue = refusing.binding;
     });
