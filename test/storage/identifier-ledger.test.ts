@@ -133,4 +133,18 @@ describe("the safety net", () => {
     expect(await ledger.pendingCount()).toBe(0);
     expect(await runInDurableObject(stub, (_: IdentifierLedger, state) => state.storage.getAlarm())).toBeNull();
   });
+
+  it("arms itself when it starts with events D1 may lack and no alarm (one lost before a crash)", async () => {
+    const identifier = uniqueEmail("unarmed");
+    const { stub } = ledgerOf(ORG, identifier);
+    expect((await publishWith({ INDEX_QUEUE: capturingQueue().binding }, { type: "OPT_IN", topic: "T", identifier })).status).toBe(201);
+    const alarm = await runInDurableObject(stub, async (_: IdentifierLedger, state) => {
+      await state.storage.deleteAlarm();
+      const restarted = new IdentifierLedger(state, env);
+      await restarted.started;
+      return { pending: restarted.pendingCount(), alarm: await state.storage.getAlarm() };
+    });
+    expect(alarm.pending).toBe(1);
+    expect(alarm.alarm).toBeGreaterThan(Date.now());
+  });
 });
