@@ -30,7 +30,28 @@ function keySetFailed(error: unknown): boolean {
   return error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error.code === "ERR_JOSE_GENERIC";
 }
 
+/**
+ * Principals of tokens verified lately, per settings (a new secret or issuer starts afresh): a
+ * client sends the same token many times. Kept at most a minute and never past the token's `exp`;
+ * bounded, oldest dropped first.
+ */
+const verified = new WeakMap<Settings, Map<string, { principal: Principal; until: number }>>();
+const VERIFIED_MAX = 1000;
+const VERIFIED_MS = 60_000;
+
 export async function verifyBearer(token: string, config: Settings): Promise<Principal> {
+  let cache = verified.get(config);
+  if (!cache) verified.set(config, (cache = new Map()));
+  const hit = cache.get(token);
+  if (hit && hit.until > Date.now()) return hit.principal;
+  cache.delete(token);
+  const { principal, exp } = await verifyToken(token, config);
+  if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(token, { principal, until: Math.min(Date.now() + VERIFIED_MS, exp * 1000) });
+  return principal;
+}
+
+async function verifyToken(token: string, config: Settings): Promise<{ principal: Principal; exp: number }> {
   let alg: string | undefined;
   try {
     alg = decodeProtectedHeader(token).alg;
@@ -66,10 +87,8 @@ export async function verifyBearer(token: string, config: Settings): Promise<Pri
     throw refused(`The bearer token has no "${config.JWT_ORGANIZATION_CLAIM}" claim.`);
   }
   return {
-    organizationId,
-    scopes: scopesOf(payload.scope),
-    subject: typeof payload.sub === "string" ? payload.sub : "jwt",
-    scheme: "bearer",
+    principal: { organizationId, scopes: scopesOf(payload.scope), subject: typeof payload.sub === "string" ? payload.sub : "jwt", scheme: "bearer" },
+    exp: payload.exp!,
   };
 }
 

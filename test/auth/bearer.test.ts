@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { verifyBearer } from "../../src/auth/bearer";
 import { KeysUnavailable } from "../../src/auth/errors";
 import { settings } from "../../src/config";
-import { rs256 } from "../helpers/gateway";
+import { hs256, rs256 } from "../helpers/gateway";
 
 describe("verifyBearer", () => {
   it("tells an unreachable identity provider (retry later) from a bad token", async () => {
@@ -37,5 +37,15 @@ describe("verifyBearer", () => {
     onTestFinished(() => fetchSpy.mockRestore());
     const token = (await rs256({ organization_id: "org-acme" })).slice("Bearer ".length);
     await expect(verifyBearer(token, { ...settings(env), JWT_JWKS_URL: brokenUrl })).rejects.toBeInstanceOf(KeysUnavailable);
+  });
+
+  it("answers a token verified lately from memory, but never past its exp", async () => {
+    // A settings object of its own: a cache of its own.
+    const config = { ...settings(env) };
+    const token = (await hs256({ organization_id: "org-acme", sub: "cached" }, { expiresIn: "1s" })).slice("Bearer ".length);
+    const first = await verifyBearer(token, config);
+    expect(await verifyBearer(token, config)).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await expect(verifyBearer(token, config)).rejects.toThrow("The bearer token has expired.");
   });
 });
