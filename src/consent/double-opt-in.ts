@@ -2,6 +2,7 @@ import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
 import type { ConsentEvent, JsonObject } from "../consent-event";
 import type { Language } from "../languages";
+import { appendedEvent } from "../storage/event-record";
 import { ledgerStub, type LinkView, type OptInStatus, type OptOutStatus } from "../storage/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
 import { signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
@@ -64,7 +65,8 @@ export async function requestDoubleOptIn(
     ...(request.meta === undefined ? {} : { meta: request.meta }),
   });
   const base = { organizationId: principal.organizationId, ledgerId, topic: request.topic };
-  const now = new Date(appended.event.created_at);
+  const event = appendedEvent(appended.entry, request.meta);
+  const now = new Date(event.created_at);
   const [optIn, optOut] = await Promise.all([
     signLink(
       { ...base, purpose: "opt-in", requestSequence: appended.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
@@ -76,7 +78,7 @@ export async function requestDoubleOptIn(
   const origin = config.PUBLIC_BASE_URL ?? requestOrigin;
   const lang = request.lang ? `?lang=${request.lang}` : "";
   return {
-    event: appended.event,
+    event,
     opt_in_url: `${origin}/v1/opt-in/${optIn.token}${lang}`,
     opt_out_url: `${origin}/v1/opt-out/${optOut.token}${lang}`,
     expires_at: optIn.expiresAt.toISOString(),

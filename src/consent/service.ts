@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/principal";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { queryIndex } from "../storage/event-index";
+import { appendedEvent } from "../storage/event-record";
 import { feedIndex } from "../storage/index-feed";
 import { ledgerName, ledgerStub, type Appended, type ListQuery } from "../storage/identifier-ledger";
 import { normalizeIdentifier } from "./identifier";
@@ -39,7 +40,7 @@ export async function appendEvent(
 
 /** Records an event and answers it as stored. */
 export async function recordEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<ConsentEvent> {
-  return (await appendEvent(env, background, principal, identifier, event)).appended.event;
+  return appendedEvent((await appendEvent(env, background, principal, identifier, event)).appended.entry, event.meta);
 }
 
 /** One page of an identifier's history, newest first. */

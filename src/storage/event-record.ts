@@ -19,6 +19,14 @@ export type EventRecord = {
 /** An event on its way to the D1 index: its row, and the ledger (Durable Object id) that holds it. */
 export type IndexEntry = LedgerKey & EventRecord & { ledger: string };
 
+/**
+ * An appended event in the API's shape, from its index entry and the caller's own meta object:
+ * meta crosses from the ledger once, as text in the entry, and is never parsed back.
+ */
+export function appendedEvent(entry: IndexEntry, meta: JsonObject | undefined): ConsentEvent {
+  return { ...toConsentEvent(entry, { ...entry, meta: null }), ...(meta === undefined ? {} : { meta }) };
+}
+
 /** The one mapping from a stored row to the API's event, for the ledger and the D1 index alike. */
 export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEvent {
   return {

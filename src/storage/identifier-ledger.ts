@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { errorFields, log } from "../log";
-import { toConsentEvent, type EventRecord, type IndexEntry, type LedgerKey } from "./event-record";
+import { appendedEvent, toConsentEvent, type EventRecord, type IndexEntry, type LedgerKey } from "./event-record";
 import { queueBatches } from "./index-feed";
 import { INDEXED_THROUGH_KEY, migrateLedger, OWNER_KEY } from "./ledger-schema";
 
@@ -23,10 +23,9 @@ export interface LinkView<S> {
 /** What a link adds to the event it records: source and proof in meta. */
 export type Proof = Omit<EventInput, "type" | "topic">;
 
-/** An appended event, its place in the history (gapless, from 1), and its entry for the D1 index. */
+/** An appended event: its place in the history (gapless, from 1), and its row as the D1 index takes it. */
 export interface Appended {
   sequence: number;
-  event: ConsentEvent;
   entry: IndexEntry;
 }
 
@@ -239,9 +238,9 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Keeps the in-memory counters in step with a committed append. */
-  private remember({ sequence, event }: Appended) {
+  private remember({ sequence, entry }: Appended) {
     this.lastSequence = sequence;
-    this.lastCreatedAt = Date.parse(event.created_at);
+    this.lastCreatedAt = Date.parse(entry.createdAt);
   }
 
   private async armSafetyNet(at = Date.now() + SAFETY_NET_MS) {
@@ -272,13 +271,7 @@ export class IdentifierLedger extends DurableObject<Env> {
       meta,
       createdAt,
     );
-    const record: EventRecord = { sequence, type: event.type, topic: event.topic, source, meta, createdAt };
-    return {
-      sequence,
-      // The caller's meta object as it is: nothing parsed back from the text just written.
-      event: { ...toConsentEvent(owner, { ...record, meta: null }), ...(event.meta === undefined ? {} : { meta: event.meta }) },
-      entry: { ...owner, ...record, ledger: this.ctx.id.toString() },
-    };
+    return { sequence, entry: { ...owner, sequence, type: event.type, topic: event.topic, source, meta, createdAt, ledger: this.ctx.id.toString() } };
   }
 
   private optInStatusNow(requestSequence: number, topic: string): OptInStatus {
@@ -324,7 +317,7 @@ export class IdentifierLedger extends DurableObject<Env> {
         const { status, append } = decide();
         if (!append) return { status, identifier: owner.identifier };
         const appended = this.appendNow(owner, append);
-        return { status, identifier: owner.identifier, event: appended.event, appended };
+        return { status, identifier: owner.identifier, event: appendedEvent(appended.entry, append.meta), appended };
       }),
     );
     if ("appended" in outcome && outcome.appended) {
