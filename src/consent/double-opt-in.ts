@@ -58,18 +58,18 @@ export async function requestDoubleOptIn(
       throw new FieldRefused("redirect_url", "redirect_not_allowed", "must be on one of the organization's redirect origins (OPT_IN_BRANDING)");
     }
   }
-  const { ledgerId, appended } = await appendEvent(env, background, principal, request.identifier, {
+  const requested = await appendEvent(env, background, principal, request.identifier, {
     type: "DOUBLE_OPT_IN_REQUESTED",
     topic: request.topic,
     ...(request.source === undefined ? {} : { source: request.source }),
     ...(request.meta === undefined ? {} : { meta: request.meta }),
   });
-  const base = { organizationId: principal.organizationId, ledgerId, topic: request.topic };
-  const event = appendedEvent(appended.entry, request.meta);
+  const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic };
+  const event = appendedEvent(requested, request.meta);
   const now = new Date(event.created_at);
   const [optIn, optOut] = await Promise.all([
     signLink(
-      { ...base, purpose: "opt-in", requestSequence: appended.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
+      { ...base, purpose: "opt-in", requestSequence: requested.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
       keys,
       { ttlSeconds: config.OPT_IN_TTL_DAYS * DAY_SECONDS, now },
     ),

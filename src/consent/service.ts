@@ -1,9 +1,9 @@
 import type { Principal } from "../auth/principal";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { queryIndex } from "../storage/event-index";
-import { appendedEvent } from "../storage/event-record";
+import { appendedEvent, type IndexEntry } from "../storage/event-record";
 import { feedIndex } from "../storage/index-feed";
-import { ledgerName, ledgerStub, type Appended, type ListQuery } from "../storage/identifier-ledger";
+import { ledgerName, ledgerStub, type ListQuery } from "../storage/identifier-ledger";
 import { normalizeIdentifier } from "./identifier";
 import { encodeFeedCursor, type OrganizationEventsQuery } from "./schemas";
 
@@ -20,27 +20,21 @@ export interface Background {
 }
 
 /** Hands an appended event to the D1 index (in a batch with other requests' events). */
-export function indexSoon(env: Env, background: Background, appended: Appended | undefined): void {
-  if (appended) feedIndex(env, (promise) => background.waitUntil(promise), appended.entry);
+export function indexSoon(env: Env, background: Background, entry: IndexEntry | undefined): void {
+  if (entry) feedIndex(env, (promise) => background.waitUntil(promise), entry);
 }
 
-/** Appends an event to the identifier's history in the principal's organization; answers it with its ledger's id. */
-export async function appendEvent(
-  env: Env,
-  background: Background,
-  principal: Principal,
-  identifier: string,
-  event: EventInput,
-): Promise<{ ledgerId: string; appended: Appended }> {
-  const { key, id, stub } = ledgerFor(env, principal.organizationId, identifier);
-  const appended = await stub.append(key, event);
-  indexSoon(env, background, appended);
-  return { ledgerId: id.toString(), appended };
+/** Appends an event to the identifier's history in the principal's organization; answers its row (with its ledger's id). */
+export async function appendEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<IndexEntry> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  const entry = await stub.append(key, event);
+  indexSoon(env, background, entry);
+  return entry;
 }
 
 /** Records an event and answers it as stored. */
 export async function recordEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<ConsentEvent> {
-  return appendedEvent((await appendEvent(env, background, principal, identifier, event)).appended.entry, event.meta);
+  return appendedEvent(await appendEvent(env, background, principal, identifier, event), event.meta);
 }
 
 /** One page of an identifier's history, newest first. */

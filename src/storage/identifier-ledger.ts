@@ -23,14 +23,8 @@ export interface LinkView<S> {
 /** What a link adds to the event it records: source and proof in meta. */
 export type Proof = Omit<EventInput, "type" | "topic">;
 
-/** An appended event: its place in the history (gapless, from 1), and its row as the D1 index takes it. */
-export interface Appended {
-  sequence: number;
-  entry: IndexEntry;
-}
-
-/** What a link's POST did: its view, and the event it appended, if any. */
-export type LinkAppend<S> = LinkView<S> & { appended?: Appended };
+/** What a link's POST did: its view, and the event it appended (as the D1 index takes it), if any. */
+export type LinkAppend<S> = LinkView<S> & { appended?: IndexEntry };
 
 export interface ListQuery {
   topic?: string;
@@ -110,8 +104,11 @@ export class IdentifierLedger extends DurableObject<Env> {
     });
   }
 
-  /** Appends one event and answers it as stored. Resolves only once the event is durable. */
-  async append(key: LedgerKey, event: EventInput): Promise<Appended> {
+  /**
+   * Appends one event and answers its row as the D1 index takes it (its `sequence` is its gapless
+   * place in the history, from 1). Resolves only once the event is durable.
+   */
+  async append(key: LedgerKey, event: EventInput): Promise<IndexEntry> {
     if (this.owner) this.assertOwner(this.owner, key);
     const owner = this.owner ?? { organizationId: key.organizationId, identifier: key.identifier };
     const appended = this.ctx.storage.transactionSync(() => {
@@ -238,9 +235,9 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Keeps the in-memory counters in step with a committed append. */
-  private remember({ sequence, entry }: Appended) {
+  private remember({ sequence, createdAt }: IndexEntry) {
     this.lastSequence = sequence;
-    this.lastCreatedAt = Date.parse(entry.createdAt);
+    this.lastCreatedAt = Date.parse(createdAt);
   }
 
   private async armSafetyNet(at = Date.now() + SAFETY_NET_MS) {
@@ -256,7 +253,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `remember`. */
-  private appendNow(owner: LedgerKey, event: EventInput): Appended {
+  private appendNow(owner: LedgerKey, event: EventInput): IndexEntry {
     const sequence = this.lastSequence + 1;
     // Never earlier than the previous event, so time order agrees with sequence order.
     const createdAt = new Date(Math.max(Date.now(), this.lastCreatedAt)).toISOString();
@@ -271,7 +268,7 @@ export class IdentifierLedger extends DurableObject<Env> {
       meta,
       createdAt,
     );
-    return { sequence, entry: { ...owner, sequence, type: event.type, topic: event.topic, source, meta, createdAt, ledger: this.ctx.id.toString() } };
+    return { ...owner, sequence, type: event.type, topic: event.topic, source, meta, createdAt, ledger: this.ctx.id.toString() };
   }
 
   private optInStatusNow(requestSequence: number, topic: string): OptInStatus {
@@ -313,11 +310,11 @@ export class IdentifierLedger extends DurableObject<Env> {
     decide: () => { status: S; append?: EventInput },
   ): Promise<LinkAppend<S | "unknown">> {
     const outcome = this.ctx.storage.transactionSync(() =>
-      this.asOwnerOf(organizationId, (owner): LinkView<S> & { appended?: Appended } => {
+      this.asOwnerOf(organizationId, (owner): LinkAppend<S> => {
         const { status, append } = decide();
         if (!append) return { status, identifier: owner.identifier };
         const appended = this.appendNow(owner, append);
-        return { status, identifier: owner.identifier, event: appendedEvent(appended.entry, append.meta), appended };
+        return { status, identifier: owner.identifier, event: appendedEvent(appended, append.meta), appended };
       }),
     );
     if ("appended" in outcome && outcome.appended) {
@@ -339,5 +336,4 @@ export class IdentifierLedger extends DurableObject<Env> {
       throw new Error("ledger addressed with a key it does not belong to");
     }
   }
-
 }
