@@ -4,7 +4,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
 import { experimental_readRawConfig } from "wrangler";
-import { TEST_CLIENTS, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS } from "./test/fixtures/credentials.ts";
+import { TEST_CLIENTS, TEST_IDENTIFIER_KEY, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS } from "./test/fixtures/credentials.ts";
 
 /**
  * A real identity provider's key endpoint, on loopback, for the RS256 tests: the private key goes to
@@ -41,6 +41,7 @@ export default defineConfig(async () => {
     API_CLIENTS: JSON.stringify(TEST_CLIENTS),
     JWT_SECRET: TEST_JWT_SECRET,
     JWT_JWKS_URL: jwks.url,
+    IDENTIFIER_KEY: TEST_IDENTIFIER_KEY,
     ...TEST_OPT_IN_SETTINGS,
   };
   quietWrangler(rawConfig.secrets?.required ?? [], settings);

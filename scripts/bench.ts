@@ -37,6 +37,7 @@ const gatewaySettings = (baseUrl: string) => ({
     { id: CLIENT.id, secret_sha256: createHash("sha256").update(CLIENT.secret).digest("hex"), organization_id: "org-bench" },
   ]),
   JWT_SECRET: "bench-jwt-secret-that-is-long-enough-for-hs256",
+  IDENTIFIER_KEY: "bench-identifier-key-of-at-least-32-characters",
   OPT_IN_SIGNING_KEY: "bench-opt-in-signing-key-of-at-least-32-chars",
   OPT_IN_PREVIOUS_SIGNING_KEYS: "",
   PUBLIC_BASE_URL: baseUrl,

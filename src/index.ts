@@ -10,10 +10,10 @@ import { serveOpenApi } from "./http/openapi";
 import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
-import type { IndexEntry } from "./storage/event-record";
-import { indexBatch } from "./storage/index-consumer";
+import type { FeedEntry } from "./storage/event-record";
+import { consumeFeedBatch } from "./storage/feed/consumer";
 
-export { IdentifierLedger } from "./storage/identifier-ledger";
+export { IdentifierLedger } from "./storage/ledger/identifier-ledger";
 
 const app = new OpenAPIHono<AppEnv>();
 app.use(
@@ -34,11 +34,11 @@ serveOpenApi(app);
 app.notFound((c) => handleError(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
 app.onError(handleError);
 
-/** The worker: HTTP through the app, and the index queue's batches into D1. */
+/** The worker: HTTP through the app, and the feed queue's batches into D1. */
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch<IndexEntry>, env: Env) => indexBatch(batch, env),
-} satisfies ExportedHandler<Env, IndexEntry>;
+  queue: (batch: MessageBatch<FeedEntry>, env: Env) => consumeFeedBatch(batch, env),
+} satisfies ExportedHandler<Env, FeedEntry>;
 
 /** The app itself, for tests that call it with their own bindings. */
 export { app };

@@ -3,10 +3,10 @@ import { ConfigError, settings, type Settings } from "../config";
 import type { ConsentEvent, JsonObject } from "../consent-event";
 import type { Language } from "../languages";
 import { appendedEvent } from "../storage/event-record";
-import { ledgerStub, type LinkView, type OptInStatus, type OptOutStatus } from "../storage/identifier-ledger";
+import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
 import { signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
-import { appendEvent, indexSoon, type Background } from "./service";
+import { appendEvent, feedSoon, type Background } from "./service";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -95,7 +95,7 @@ async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") 
     // Signed by us, yet naming no ledger of this namespace: as good as forged.
     throw new LinkRefused("invalid", claims.organizationId);
   }
-  return { claims, stub: ledgerStub(env, id) };
+  return { claims, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 
 export interface LinkOutcome<S> {
@@ -107,27 +107,29 @@ export interface LinkOutcome<S> {
 
 /**
  * What a link found: a ledger with no such request (or of another organization) makes the link as
- * good as forged; an opt-out after the request makes it withdrawn.
+ * good as forged; an opt-out after the request makes it withdrawn. An event the link recorded is
+ * answered with the proof's own meta object (it crossed to the ledger as text).
  */
-function outcome<S extends string>(claims: LinkClaims, view: LinkView<S>): LinkOutcome<S> {
+function outcome<S extends string>(claims: LinkClaims, view: LinkView<S>, proof?: { meta: JsonObject }): LinkOutcome<S> {
   if (view.status === "unknown" || view.identifier === undefined) throw new LinkRefused("invalid", claims.organizationId);
   if (view.status === "withdrawn") throw new ConsentWithdrawn(claims.topic, claims.organizationId);
   return {
     claims,
     status: view.status as Exclude<S, "unknown" | "withdrawn">,
     identifier: view.identifier,
-    ...(view.event ? { event: view.event } : {}),
+    ...(view.appended ? { event: appendedEvent(view.appended, proof?.meta) } : {}),
   };
 }
 
-/** Who confirmed and how: the proof stored in the event's meta. */
-function proofMeta(context: ConfirmationContext, extra: JsonObject = {}): JsonObject {
-  return {
+/** Who confirmed and how: the proof stored with the event (its source, and its meta as the ledger takes it). */
+function proofOf(source: string, context: ConfirmationContext, extra: JsonObject): { proof: Proof; meta: JsonObject } {
+  const meta: JsonObject = {
     ...extra,
     ...(context.ipAddress ? { ip_address: context.ipAddress } : {}),
     ...(context.userAgent ? { user_agent: context.userAgent.slice(0, 512) } : {}),
     language: context.language,
   };
+  return { proof: { source, meta: JSON.stringify(meta) }, meta };
 }
 
 /** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */
@@ -140,12 +142,10 @@ export async function inspectOptIn(env: Env, token: string): Promise<LinkOutcome
 export async function confirmOptIn(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-in");
   const requestSequence = claims.requestSequence!;
-  const view = await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, {
-    source: "double-opt-in-link",
-    meta: proofMeta(context, { double_opt_in: true, request_sequence: requestSequence }),
-  });
-  indexSoon(env, background, view.appended);
-  return outcome(claims, view);
+  const { proof, meta } = proofOf("double-opt-in-link", context, { double_opt_in: true, request_sequence: requestSequence });
+  const view = await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, proof);
+  feedSoon(env, background, view.appended);
+  return outcome(claims, view, { meta });
 }
 
 export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcome<OptOutStatus>> {
@@ -156,10 +156,8 @@ export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcom
 /** Opts out through a link (a form button or an RFC 8058 one-click POST). */
 export async function confirmOptOut(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
   const { claims, stub } = await openLink(env, token, "opt-out");
-  const view = await stub.optOut(claims.organizationId, claims.topic, {
-    source: "opt-out-link",
-    meta: proofMeta(context, { one_click: context.oneClick ?? false }),
-  });
-  indexSoon(env, background, view.appended);
-  return outcome(claims, view);
+  const { proof, meta } = proofOf("opt-out-link", context, { one_click: context.oneClick ?? false });
+  const view = await stub.optOut(claims.organizationId, claims.topic, proof);
+  feedSoon(env, background, view.appended);
+  return outcome(claims, view, { meta });
 }

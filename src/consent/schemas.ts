@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ConsentEvent, ConsentIdentifier, ConsentMeta, ConsentSource, ConsentTopic, EVENT_TYPES, SEED_EVENT, SEED_EVENT_REQUEST } from "../consent-event";
 import { base64url } from "jose";
 import { LANGUAGES } from "../languages";
+import type { FeedCursor } from "../storage/feed/reader";
 
 /** The API's requests and answers around the consent event (src/consent-event.ts). */
 export const ConsentEventRequestBody = z
@@ -16,8 +17,47 @@ export const ConsentEventRequestBody = z
 export type ConsentEventRequestBody = z.infer<typeof ConsentEventRequestBody>;
 
 export const ConsentEventList = z
-  .object({ events: z.array(ConsentEvent), total: z.number().int().min(0) })
+  .object({
+    events: z.array(ConsentEvent),
+    total: z.number().int().min(0),
+    next_cursor: z.string().optional().openapi({
+      description: "Present when older events follow: pass it as cursor for the next page, which then never overlaps this one, whatever is appended meanwhile",
+    }),
+  })
   .openapi("ConsentEventList", { example: { events: [SEED_EVENT], total: 1 } });
+
+/** A history page's position (the oldest sequence it listed) as an opaque cursor. */
+export const encodeHistoryCursor = (sequence: number) => base64url.encode(`s${sequence}`);
+
+/** The text inside an opaque cursor, if it is one (base64url of short ASCII). */
+function cursorText(cursor: string): string | undefined {
+  try {
+    return new TextDecoder().decode(base64url.decode(cursor));
+  } catch {
+    return undefined;
+  }
+}
+
+/** An opaque cursor this API handed out, as `decode` reads its text; anything else is refused as invalid_cursor. */
+function opaqueCursor<T>(name: string, decode: (text: string) => T | undefined, description: string) {
+  return z
+    .string()
+    .transform((cursor, ctx): T => {
+      const text = cursorText(cursor);
+      const decoded = text === undefined ? undefined : decode(text);
+      if (decoded !== undefined) return decoded;
+      ctx.addIssue({ code: "custom", message: "is not a cursor this API returned", params: { code: "invalid_cursor" } });
+      return z.NEVER;
+    })
+    .optional()
+    .openapi({ param: { name, in: "query" }, type: "string", description });
+}
+
+/** The number in a cursor's text `<prefix><digits>`. */
+const numberAfter = (prefix: string, text: string) => {
+  const match = /^([a-z])(\d{1,15})$/.exec(text);
+  return match && match[1] === prefix ? Number(match[2]) : undefined;
+};
 
 /** An integer query parameter; its bounds are spelled out for OpenAPI, which does not see through coercion. */
 function queryInteger(name: string, { min, max, fallback }: { min: number; max?: number; fallback: number }) {
@@ -36,6 +76,11 @@ export const ListConsentEventsQuery = z.object({
   topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
   limit: queryInteger("limit", { min: 1, max: 100, fallback: 50 }),
   from: queryInteger("from", { min: 0, fallback: 0 }),
+  cursor: opaqueCursor(
+    "cursor",
+    (text) => numberAfter("s", text),
+    "next_cursor of the previous page: only events older than that page's, so pages never overlap (from then skips within them)",
+  ),
 });
 export type ListConsentEventsQuery = z.infer<typeof ListConsentEventsQuery>;
 
@@ -65,23 +110,20 @@ export const DoubleOptInLinks = z
   })
   .openapi("DoubleOptInLinks");
 
-/** A feed position (where an event landed in the index) as an opaque cursor. */
-export const encodeFeedCursor = (position: number) => base64url.encode(`p${position}`);
+/** Where a poller stands in its organization's feed, as an opaque cursor (`p…`: a global position, handed out before migration 0004). */
+export const encodeFeedCursor = (cursor: FeedCursor) =>
+  base64url.encode("feedPosition" in cursor ? `f${cursor.feedPosition}` : `p${cursor.position}`);
 
-const FeedCursorParam = z
-  .string()
-  .transform((text, ctx): number => {
-    try {
-      const match = /^p(\d{1,15})$/.exec(new TextDecoder().decode(base64url.decode(text)));
-      if (match) return Number(match[1]);
-    } catch {
-      // Refused below, like any other value this API did not hand out.
-    }
-    ctx.addIssue({ code: "custom", message: "is not a cursor this API returned", params: { code: "invalid_cursor" } });
-    return z.NEVER;
-  })
-  .optional()
-  .openapi({ param: { name: "cursor", in: "query" }, type: "string", description: "next_cursor of the previous page" });
+const FeedCursorParam = opaqueCursor(
+  "cursor",
+  (text): FeedCursor | undefined => {
+    const feedPosition = numberAfter("f", text);
+    if (feedPosition !== undefined) return { feedPosition };
+    const position = numberAfter("p", text);
+    return position === undefined ? undefined : { position };
+  },
+  "next_cursor of the previous page",
+);
 
 /** The instants the feed can be asked about; stored times are ISO 8601 UTC with four-digit years. */
 const EARLIEST = Date.UTC(1970, 0, 1);

@@ -1,17 +1,23 @@
 import type { Principal } from "../auth/principal";
+import { ConfigError, settings } from "../config";
 import type { ConsentEvent, EventInput } from "../consent-event";
-import { queryIndex } from "../storage/event-index";
-import { appendedEvent, type IndexEntry } from "../storage/event-record";
-import { feedIndex } from "../storage/index-feed";
-import { ledgerName, ledgerStub, type ListQuery } from "../storage/identifier-ledger";
-import { normalizeIdentifier } from "./identifier";
-import { encodeFeedCursor, type OrganizationEventsQuery } from "./schemas";
+import { appendedEvent, eventText, toConsentEvent, type FeedEntry } from "../storage/event-record";
+import { sendToFeed } from "../storage/feed/producer";
+import { readFeed } from "../storage/feed/reader";
+import type { ListQuery } from "../storage/ledger/identifier-ledger";
+import { identifierHash, IDENTIFIER_RULES_VERSION, normalizeIdentifier } from "./identifiers";
+import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
 
-/** The Durable Object that owns one identifier's history in the caller's organization: the one way to address a ledger. */
-export function ledgerFor(env: Env, organizationId: string, identifier: string) {
-  const key = { organizationId, identifier: normalizeIdentifier(identifier) };
-  const id = env.IDENTIFIER_LEDGER.idFromName(ledgerName(key));
-  return { key, id, stub: ledgerStub(env, id) };
+/**
+ * The Durable Object that owns one identifier's history in the caller's organization: the one way
+ * to address a ledger. It is named by the identifier's keyed hash, so no object name carries it.
+ */
+export async function ledgerFor(env: Env, organizationId: string, identifier: string) {
+  const secret = settings(env).IDENTIFIER_KEY;
+  if (!secret) throw new ConfigError("IDENTIFIER_KEY", "is not set");
+  const key = { organizationId, identifier: normalizeIdentifier(identifier), rules: IDENTIFIER_RULES_VERSION };
+  const id = env.IDENTIFIER_LEDGER.idFromName(await identifierHash(secret, organizationId, key.identifier));
+  return { key, id, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 
 /** Work a request leaves running after it is answered (the Workers ExecutionContext). */
@@ -19,16 +25,16 @@ export interface Background {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** Hands an appended event to the D1 index (in a batch with other requests' events). */
-export function indexSoon(env: Env, background: Background, entry: IndexEntry | undefined): void {
-  if (entry) feedIndex(env, (promise) => background.waitUntil(promise), entry);
+/** Hands an appended event to the feed (in a batch with other requests' events). */
+export function feedSoon(env: Env, background: Background, entry: FeedEntry | undefined): void {
+  if (entry) sendToFeed(env, (promise) => background.waitUntil(promise), entry);
 }
 
-/** Appends an event to the identifier's history in the principal's organization; answers its row (with its ledger's id). */
-export async function appendEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<IndexEntry> {
-  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
-  const entry = await stub.append(key, event);
-  indexSoon(env, background, entry);
+/** Appends an event to the identifier's history in the principal's organization; answers its feed entry (with its ledger's id). */
+export async function appendEvent(env: Env, background: Background, principal: Principal, identifier: string, event: EventInput): Promise<FeedEntry> {
+  const { key, stub } = await ledgerFor(env, principal.organizationId, identifier);
+  const entry = await stub.append(key, eventText(event));
+  feedSoon(env, background, entry);
   return entry;
 }
 
@@ -37,28 +43,35 @@ export async function recordEvent(env: Env, background: Background, principal: P
   return appendedEvent(await appendEvent(env, background, principal, identifier, event), event.meta);
 }
 
-/** One page of an identifier's history, newest first. */
-export function listEvents(env: Env, principal: Principal, identifier: string, query: ListQuery): Promise<{ events: ConsentEvent[]; total: number }> {
-  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
-  return stub.list(key, query);
+/** One page of an identifier's history, newest first; `next_cursor` pins the next page to what this one saw. */
+export async function listEvents(
+  env: Env,
+  principal: Principal,
+  identifier: string,
+  query: ListQuery,
+): Promise<{ events: ConsentEvent[]; total: number; next_cursor?: string }> {
+  const { key, stub } = await ledgerFor(env, principal.organizationId, identifier);
+  const { records, total, more } = await stub.list(key, query);
+  const oldest = records.at(-1);
+  return { events: records.map((record) => toConsentEvent(key, record)), total, ...(more && oldest ? { next_cursor: encodeHistoryCursor(oldest.sequence) } : {}) };
 }
 
 /**
- * The organization's events across identifiers in the order they landed in the D1 index (which
- * trails the identifiers' own ledgers by the index pipeline's delay).
+ * The organization's events across identifiers in the order they landed in the feed (which
+ * trails the identifiers' own ledgers by the feed pipeline's delay).
  */
 export async function listOrganizationEvents(
   env: Env,
   principal: Principal,
   { cursor, since, until, ...filters }: OrganizationEventsQuery,
 ): Promise<{ events: ConsentEvent[]; next_cursor: string | null; has_more: boolean }> {
-  const { events, next, last } = await queryIndex(env.DB, principal.organizationId, {
+  const { events, next, last } = await readFeed(env.DB, principal.organizationId, {
     ...filters,
     since: since?.toISOString(),
     until: until?.toISOString(),
     after: cursor,
   });
   // Past the last page the cursor stays put, so a poller resumes where it stopped.
-  const resume = last ?? cursor;
+  const resume = last === undefined ? cursor : { feedPosition: last };
   return { events, next_cursor: resume === undefined ? null : encodeFeedCursor(resume), has_more: next };
 }

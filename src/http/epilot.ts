@@ -88,6 +88,6 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");
-    const { topic, limit, from } = c.req.valid("query");
-    return c.json(await listEvents(c.env, c.var.principal, identifier, { topic, limit, offset: from }), 200);
+    const { topic, limit, from, cursor } = c.req.valid("query");
+    return c.json(await listEvents(c.env, c.var.principal, identifier, { topic, limit, offset: from, before: cursor }), 200);
   });

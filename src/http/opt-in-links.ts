@@ -2,7 +2,7 @@ import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { confirmOptIn, confirmOptOut, inspectOptIn, inspectOptOut, type ConfirmationContext, type LinkOutcome } from "../consent/double-opt-in";
 import { maskIdentifier, type PageModel } from "../pages/link-page";
-import type { OptInStatus, OptOutStatus } from "../storage/identifier-ledger";
+import type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import type { AppEnv } from "./app-env";
 import { pageContext, respondWithLinkPage, type PageContext } from "./link-page-response";
 import { linkRoutes, type LinkResult } from "./link-routes";

@@ -1,15 +1,17 @@
-import { index, integer, sqliteTable, text, unique } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text, unique, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
- * The organization-wide index of consent events, fed from each identifier's outbox through the
- * index queue (migrations/). The Durable Object stays the source of truth; this table answers
- * queries across identifiers.
+ * The feed: the organization-wide table of consent events, fed from each identifier's outbox
+ * through the feed queue (migrations/). The Durable Object stays the source of truth; this table
+ * answers queries across identifiers.
  */
 export const consentEvents = sqliteTable(
   "consent_events",
   {
-    /** Where the row landed in D1: assigned on insert, only grows. The feed pages by it. */
+    /** Where the row landed in D1, across organizations: assigned on insert, only grows. */
     position: integer("position").primaryKey({ autoIncrement: true }),
+    /** Where the row landed in its organization's feed: 1, 2, 3, … (the consumer assigns it). The feed pages by it. */
+    feedPosition: integer("feed_position").notNull(),
     organizationId: text("organization_id").notNull(),
     identifier: text("identifier").notNull(),
     sequence: integer("sequence").notNull(),
@@ -22,10 +24,11 @@ export const consentEvents = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [
-    // Makes indexing idempotent: a redelivered event is ignored.
+    // Makes feeding idempotent: a redelivered event is ignored.
     unique().on(t.organizationId, t.identifier, t.sequence),
-    index("consent_events_by_position").on(t.organizationId, t.position),
-    index("consent_events_by_topic_position").on(t.organizationId, t.topic, t.position),
+    uniqueIndex("consent_events_by_feed_position").on(t.organizationId, t.feedPosition),
+    index("consent_events_by_type_feed_position").on(t.organizationId, t.type, t.feedPosition),
+    index("consent_events_by_topic_feed_position").on(t.organizationId, t.topic, t.feedPosition),
     index("consent_events_by_time").on(t.organizationId, t.createdAt),
   ],
 );

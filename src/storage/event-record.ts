@@ -1,33 +1,49 @@
 import type { ConsentEvent, EventType, JsonObject } from "../consent-event";
 
-/** Whose history a ledger holds. */
+/** Whose history a ledger holds: the organization and the normalised identifier. */
 export interface LedgerKey {
   organizationId: string;
   identifier: string;
 }
 
-/** An event as both stores keep it: one row, meta as JSON text (the object that was sent, serialised once). */
-export type EventRecord = {
-  sequence: number;
-  type: string;
+/**
+ * What a caller asks a ledger to append, as it crosses RPC: meta is JSON text (serialised once by
+ * the caller, stored as is), so the ledger's RPC types stay plain.
+ */
+export interface EventText {
+  type: EventType;
   topic: string;
   source: string | null;
   meta: string | null;
+}
+
+/** An event as both stores keep it: one row, meta as JSON text. */
+export type EventRecord = Omit<EventText, "type"> & {
+  sequence: number;
+  type: string;
   createdAt: string;
 };
 
-/** An event on its way to the D1 index: its row, and the ledger (Durable Object id) that holds it. */
-export type IndexEntry = LedgerKey & EventRecord & { ledger: string };
+/** An event on its way to the feed (D1): its row, whose it is, and the ledger (Durable Object id) that holds it. */
+export type FeedEntry = LedgerKey & EventRecord & { ledger: string };
+
+/** An event's text form for a ledger, from the API's shape. */
+export const eventText = (event: { type: EventType; topic: string; source?: string | undefined; meta?: JsonObject | undefined }): EventText => ({
+  type: event.type,
+  topic: event.topic,
+  source: event.source ?? null,
+  meta: event.meta === undefined ? null : JSON.stringify(event.meta),
+});
 
 /**
- * An appended event in the API's shape, from its index entry and the caller's own meta object:
+ * An appended event in the API's shape, from its feed entry and the caller's own meta object:
  * meta crosses from the ledger once, as text in the entry, and is never parsed back.
  */
-export function appendedEvent(entry: IndexEntry, meta: JsonObject | undefined): ConsentEvent {
+export function appendedEvent(entry: FeedEntry, meta: JsonObject | undefined): ConsentEvent {
   return { ...toConsentEvent(entry, { ...entry, meta: null }), ...(meta === undefined ? {} : { meta }) };
 }
 
-/** The one mapping from a stored row to the API's event, for the ledger and the D1 index alike. */
+/** The one mapping from a stored row to the API's event, for the ledger and the feed alike. */
 export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEvent {
   return {
     type: record.type as EventType,

@@ -15,6 +15,7 @@ export const E2E_SETTINGS: Record<string, string> = {
     { id: "demo", secret_sha256: createHash("sha256").update("demo-secret").digest("hex"), organization_id: "org-demo" },
   ]),
   JWT_SECRET: E2E_JWT_SECRET,
+  IDENTIFIER_KEY: "e2e-identifier-key-of-at-least-32-characters",
   OPT_IN_SIGNING_KEY: "e2e-opt-in-signing-key-of-at-least-32-chars",
   OPT_IN_PREVIOUS_SIGNING_KEYS: "",
   OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),

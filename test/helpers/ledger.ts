@@ -2,15 +2,12 @@ import { createExecutionContext, createMessageBatch, runInDurableObject, waitOnE
 import { env } from "cloudflare:workers";
 import { ledgerFor } from "../../src/consent/service";
 import { app } from "../../src/index";
-import type { IndexEntry } from "../../src/storage/event-record";
-import type { IdentifierLedger } from "../../src/storage/identifier-ledger";
+import type { FeedEntry } from "../../src/storage/event-record";
+import type { IdentifierLedger } from "../../src/storage/ledger/identifier-ledger";
 import { basic } from "./gateway";
 
-/** An identifier's ledger in a test organization: its RPC stub, and the plain stub the test helpers (runInDurableObject) take. */
-export function ledgerOf(organizationId: string, identifier: string) {
-  const { key, id, stub: ledger } = ledgerFor(env, organizationId, identifier);
-  return { key, id, ledger, stub: env.IDENTIFIER_LEDGER.get(id) };
-}
+/** An identifier's ledger in a test organization: its key, id and stub (for RPC and for runInDurableObject alike). */
+export const ledgerOf = (organizationId: string, identifier: string) => ledgerFor(env, organizationId, identifier);
 
 /** The sequence numbers and meta of a ledger's events, oldest first, read from its own storage. */
 export function storedSequence(stub: DurableObjectStub<IdentifierLedger>) {
@@ -28,7 +25,7 @@ export function ageEvents(stub: DurableObjectStub<IdentifierLedger>, ms: number)
   });
 }
 
-/** The D1 index rows of one identifier, oldest first. */
+/** The feed's (D1) rows of one identifier, oldest first. */
 export async function indexedRows(organizationId: string, identifier: string) {
   const { results } = await env.DB.prepare(
     "SELECT sequence, type, topic, meta FROM consent_events WHERE organization_id = ? AND identifier = ? ORDER BY sequence",
@@ -60,18 +57,18 @@ export function flakyD1(real: D1Database, fault: { failing: boolean; attempts: n
 
 /** A queue that keeps what is sent to it (or refuses, while `refusing`), instead of delivering it. */
 export function capturingQueue(options: { refusing?: boolean } = {}) {
-  const sent: IndexEntry[] = [];
+  const sent: FeedEntry[] = [];
   const queue = {
     refusing: options.refusing ?? false,
-    async send(body: IndexEntry) {
+    async send(body: FeedEntry) {
       await queue.sendBatch([{ body }]);
     },
-    async sendBatch(messages: Iterable<MessageSendRequest<IndexEntry>>) {
+    async sendBatch(messages: Iterable<MessageSendRequest<FeedEntry>>) {
       if (queue.refusing) throw new Error("the queue refuses sends (injected fault)");
       for (const message of messages) sent.push(message.body);
     },
   };
-  return { sent, queue, binding: queue as unknown as Queue<IndexEntry> };
+  return { sent, queue, binding: queue as unknown as Queue<FeedEntry> };
 }
 
 /** Publishes through the app with some bindings replaced (e.g. the index queue), waiting for its background work. */
@@ -88,8 +85,8 @@ export async function publishWith(bindings: Partial<Env>, body: unknown) {
 }
 
 /** A queue batch of `entries` as the consumer receives them. */
-export const batchOf = (entries: IndexEntry[], attempts = 1) =>
-  createMessageBatch<IndexEntry>(
+export const batchOf = (entries: FeedEntry[], attempts = 1) =>
+  createMessageBatch<FeedEntry>(
     "consent-index",
     entries.map((body, i) => ({ id: `m${i}-${body.ledger.slice(0, 8)}-${body.sequence}`, timestamp: new Date(), attempts, body })),
   );

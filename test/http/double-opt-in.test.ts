@@ -235,7 +235,7 @@ describe("POST /v1/opt-in/{token}", () => {
 
 describe("refused links record nothing", () => {
   async function ledgerLink(identifier: string, options: { now?: Date; key?: string; requestSequence?: number } = {}) {
-    const { key, id } = ledgerFor(env, "org-acme", identifier);
+    const { key, id } = await ledgerFor(env, "org-acme", identifier);
     const { token } = await signLink(
       { purpose: "opt-in", organizationId: key.organizationId, ledgerId: id.toString(), topic: "NEWSLETTER", requestSequence: options.requestSequence ?? 1 },
       { current: options.key ?? env.OPT_IN_SIGNING_KEY, previous: [] },

@@ -75,10 +75,10 @@ describe("GET /v1/events", () => {
     // An event created now reaches D1 only later (the queue refuses it; its ledger keeps it), while
     // newer events are indexed at once: by time the late one sorts before them, by landing after.
     const late = uniqueEmail("late");
-    const { ledger } = ledgerOf("org-acme", late);
+    const { stub: ledger } = await ledgerOf("org-acme", late);
     const refusing = capturingQueue({ refusing: true });
     const logs = captureConsole();
-    const held = await publishWith({ INDEX_QUEUE: refusing.binding }, { type: "OPT_OUT", topic, identifier: late });
+    const held = await publishWith({ FEED_QUEUE: refusing.binding }, { type: "OPT_OUT", topic, identifier: late });
     expect(held.status).toBe(201);
     const lateEvent = await held.json<any>();
     expect(logs.lines()).toEqual([expect.stringContaining("the queue refuses sends (injected fault)")]);
@@ -89,8 +89,8 @@ describe("GET /v1/events", () => {
 
     // The late event's ledger re-sends it (its safety net), and the poller receives it after its cursor.
     expect(await ledger.pendingCount()).toBe(1);
-    await ageEvents(ledgerOf("org-acme", late).stub, 60_000);
-    await runDurableObjectAlarm(ledgerOf("org-acme", late).stub);
+    await ageEvents((await ledgerOf("org-acme", late)).stub, 60_000);
+    await runDurableObjectAlarm((await ledgerOf("org-acme", late)).stub);
     await vi.waitFor(async () => expect(await ledger.pendingCount()).toBe(0), INDEXED);
     const polled = await pageThrough(`?topic=${topic}`, undefined, first.resume);
     expect(polled.map((e) => e.identifier)).toEqual([newer, late]);

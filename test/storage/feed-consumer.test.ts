@@ -1,8 +1,8 @@
 import { createExecutionContext, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { indexBatch } from "../../src/storage/index-consumer";
-import type { IndexEntry } from "../../src/storage/event-record";
+import { consumeFeedBatch } from "../../src/storage/feed/consumer";
+import type { FeedEntry } from "../../src/storage/event-record";
 import { captureConsole } from "../helpers/console";
 import { list, uniqueEmail } from "../helpers/gateway";
 import { batchOf, capturingQueue, flakyD1, indexedRows, ledgerOf, publishWith } from "../helpers/ledger";
@@ -13,16 +13,16 @@ const ORG = "org-acme";
 async function publishCaptured(people: string[], count: number) {
   const captured = capturingQueue();
   for (let n = 0; n < count; n++) {
-    await Promise.all(people.map((identifier) => publishWith({ INDEX_QUEUE: captured.binding }, { type: "OPT_IN", topic: "Q", identifier, meta: { n } })));
+    await Promise.all(people.map((identifier) => publishWith({ FEED_QUEUE: captured.binding }, { type: "OPT_IN", topic: "Q", identifier, meta: { n } })));
   }
   return captured.sent;
 }
 
 /** Runs the consumer on `entries` as one delivery; answers what it acknowledged and retried. */
-async function consume(entries: IndexEntry[], db: D1Database = env.DB) {
+async function consume(entries: FeedEntry[], db: D1Database = env.DB) {
   const batch = batchOf(entries);
   const ctx = createExecutionContext();
-  await indexBatch(batch, env, db);
+  await consumeFeedBatch(batch, env, db);
   return getQueueResult(batch, ctx);
 }
 
@@ -38,16 +38,16 @@ describe("the index queue's consumer", () => {
     expect(result.retryMessages).toEqual([]);
     for (const identifier of people) {
       expect((await indexedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5]);
-      expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(0);
+      expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
     }
   });
 
   it("takes at most 15 D1 write calls per 1,000 events", async () => {
     // 1,000 events in the order concurrent publishes send them (one D1 call per delivered batch,
     // however many identifiers a batch spans): 50 people, 20 events each, interleaved.
-    const people = Array.from({ length: 50 }, () => ledgerOf(ORG, uniqueEmail("thousand")));
+    const people = await Promise.all(Array.from({ length: 50 }, () => ledgerOf(ORG, uniqueEmail("thousand"))));
     const entries = Array.from({ length: 20 }, (_, n) =>
-      people.map(({ key, id }): IndexEntry => ({ ...key, ledger: id.toString(), sequence: n + 1, type: "OPT_IN", topic: "Q", source: null, meta: null, createdAt: new Date().toISOString() })),
+      people.map(({ key: { organizationId, identifier }, id }): FeedEntry => ({ organizationId, identifier, ledger: id.toString(), sequence: n + 1, type: "OPT_IN", topic: "Q", source: null, meta: null, createdAt: new Date().toISOString() })),
     ).flat();
     const fault = { failing: false, attempts: 0 };
     // The queue delivers in batches of max_batch_size (100, wrangler.toml).
@@ -81,7 +81,7 @@ describe("the index queue's consumer", () => {
       expect(await indexedRows(ORG, identifier)).toEqual([]);
       // The ledgers answer meanwhile, complete.
       expect((await (await list(identifier, "?limit=100")).json<any>()).total).toBe(10);
-      expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(10);
+      expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(10);
     }
 
     fault.failing = false;
@@ -90,7 +90,7 @@ describe("the index queue's consumer", () => {
     for (const identifier of people) {
       const rows = await indexedRows(ORG, identifier);
       expect(rows.map((r) => [r.sequence, JSON.parse(r.meta!).n])).toEqual(Array.from({ length: 10 }, (_, n) => [n + 1, n]));
-      expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(0);
+      expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
     }
   });
 
@@ -102,7 +102,7 @@ describe("the index queue's consumer", () => {
     expect(early.retryMessages).toHaveLength(2);
     expect(early.explicitAcks).toEqual([]);
     expect(await indexedRows(ORG, identifier)).toEqual([]);
-    expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(3);
+    expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(3);
 
     await consume([first!]);
     await consume([second!, third!]);
@@ -110,6 +110,6 @@ describe("the index queue's consumer", () => {
       .bind(ORG, identifier)
       .all<{ sequence: number; position: number }>();
     expect(results.map((r) => r.sequence)).toEqual([1, 2, 3]);
-    expect(await ledgerOf(ORG, identifier).ledger.pendingCount()).toBe(0);
+    expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { IndexEntry } from "../../src/storage/event-record";
-import { queueBatches } from "../../src/storage/index-feed";
+import type { FeedEntry } from "../../src/storage/event-record";
+import { feedBatches } from "../../src/storage/feed/producer";
 
-const entry = (sequence: number, meta: string | null): IndexEntry => ({
+const entry = (sequence: number, meta: string | null): FeedEntry => ({
   organizationId: "org-acme",
   identifier: "someone@example.com",
   ledger: "0".repeat(64),
@@ -14,14 +14,14 @@ const entry = (sequence: number, meta: string | null): IndexEntry => ({
   createdAt: "2026-01-01T00:00:00.000Z",
 });
 
-describe("queueBatches", () => {
+describe("feedBatches", () => {
   it("keeps every entry, in order, in batches Queues accepts: at most 100 messages and 256 KB", () => {
     // Small entries fill batches of 100; entries with 32 KiB of meta (the most meta may be) split sooner.
     const entries = [
       ...Array.from({ length: 150 }, (_, i) => entry(i + 1, '{"n":1}')),
       ...Array.from({ length: 20 }, (_, i) => entry(151 + i, JSON.stringify({ note: "é".repeat(16_000) }))),
     ];
-    const batches = queueBatches(entries);
+    const batches = feedBatches(entries);
     expect(batches.flat()).toEqual(entries);
     for (const batch of batches) {
       expect(batch.length).toBeLessThanOrEqual(100);

@@ -9,8 +9,8 @@
  */
 const SCHEMA_VERSION_KEY = "schema_version";
 export const OWNER_KEY = "owner";
-/** The highest sequence D1 is known to hold; the events after it are the outbox. */
-export const INDEXED_THROUGH_KEY = "indexed_through";
+/** The highest sequence the feed (D1) is known to hold; the events after it are the outbox. (Stored name kept from v3.) */
+export const FED_THROUGH_KEY = "indexed_through";
 
 /** The events table as every version has it. */
 const EVENTS = `
@@ -47,21 +47,34 @@ export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) =
   (sql, kv) => {
     const pending = sql.exec<{ first: number | null }>("SELECT MIN(sequence) AS first FROM outbox").one().first;
     const last = sql.exec<{ last: number | null }>("SELECT MAX(sequence) AS last FROM events").one().last;
-    kv.put(INDEXED_THROUGH_KEY, pending === null ? (last ?? 0) : pending - 1);
+    kv.put(FED_THROUGH_KEY, pending === null ? (last ?? 0) : pending - 1);
     sql.exec("DROP TABLE outbox");
   },
 ];
 
-/** Brings an object's storage to the latest schema; answers the version it found. */
-export function migrateLedger(storage: DurableObjectStorage): number {
+/** Whether the object has ever stored anything (a fresh one has neither a version nor a table). */
+const hasStorage = (storage: DurableObjectStorage) =>
+  storage.kv.get<number>(SCHEMA_VERSION_KEY) !== undefined || storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'events'").toArray().length > 0;
+
+/**
+ * Brings an object that holds a history to the latest schema when it starts; answers whether it
+ * holds one. A fresh object is left untouched: reads and link checks of unknown identifiers write
+ * nothing, and its first write creates the schema (`createSchema`).
+ */
+export function openLedger(storage: DurableObjectStorage): boolean {
+  if (!hasStorage(storage)) return false;
   const found = storage.kv.get<number>(SCHEMA_VERSION_KEY) ?? 0;
-  if (found === LEDGER_MIGRATIONS.length) return found;
-  storage.transactionSync(() => {
-    const unversioned = found === 0 && storage.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'events'").toArray().length > 0;
-    // An object that has never stored anything (most objects, once) gets the latest schema at once.
-    if (found === 0 && !unversioned) storage.sql.exec(EVENTS);
-    else for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
-    storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
-  });
-  return found;
+  if (found < LEDGER_MIGRATIONS.length) {
+    storage.transactionSync(() => {
+      for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
+      storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
+    });
+  }
+  return true;
+}
+
+/** The latest schema at once, for an object's first write (call inside that write's transaction). */
+export function createSchema(storage: DurableObjectStorage): void {
+  storage.sql.exec(EVENTS);
+  storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
 }

@@ -1,0 +1,94 @@
+import { errorFields, log } from "../../log";
+import type { FeedEntry } from "../event-record";
+
+/**
+ * One row into the feed, only if its predecessor is there (or it is the first): the feed's order
+ * of landing then agrees with each identifier's order, whatever order the queue delivers in. Its
+ * feed position is the organization's next (D1 runs a batch as one transaction, one at a time), so
+ * positions reveal nothing of other organizations. A row already there is ignored, so a
+ * redelivered message never duplicates.
+ */
+const INSERT_IN_ORDER = `
+  INSERT INTO consent_events (organization_id, identifier, sequence, type, topic, source, meta, created_at, feed_position)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT COALESCE(MAX(feed_position), 0) + 1 FROM consent_events WHERE organization_id = ?1)
+  WHERE ?3 = 1 OR EXISTS (SELECT 1 FROM consent_events WHERE organization_id = ?1 AND identifier = ?2 AND sequence = ?3 - 1)
+  ON CONFLICT DO NOTHING`;
+
+/** The highest sequence up to which D1 holds an identifier's events without a gap. */
+const HELD_THROUGH = `
+  SELECT MIN(held.sequence) AS through FROM (SELECT 0 AS sequence UNION ALL SELECT sequence FROM consent_events WHERE organization_id = ?1 AND identifier = ?2) held
+  WHERE NOT EXISTS (SELECT 1 FROM consent_events next WHERE next.organization_id = ?1 AND next.identifier = ?2 AND next.sequence = held.sequence + 1)`;
+
+const RETRY_DELAY_SECONDS = 2;
+
+const byLedgerThenSequence = (a: FeedEntry, b: FeedEntry) =>
+  a.organizationId < b.organizationId ? -1 : a.organizationId > b.organizationId ? 1 : a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : a.sequence - b.sequence;
+
+const ledgerOf = (env: Env, entry: FeedEntry) => env.IDENTIFIER_LEDGER.get(env.IDENTIFIER_LEDGER.idFromString(entry.ledger));
+
+/** Calls a ledger; a failure is harmless (the ledger's alarm re-sends, and D1 ignores what it has), so it is logged. */
+async function tell(env: Env, entry: FeedEntry, what: string, call: () => Promise<void>) {
+  try {
+    await call();
+  } catch (error) {
+    log(env, "warn", `a ledger missed its ${what}`, { ledger: entry.ledger, ...errorFields(error) });
+  }
+}
+
+/**
+ * The feed queue's consumer: a batch of events across identifiers and organizations goes into D1
+ * in one `db.batch` (one write call, one transaction), then each ledger learns what D1 holds. A
+ * failed write retries the whole batch later; after the last retry it goes to the dead-letter
+ * queue, and the ledgers' alarms re-send anything still unacknowledged. An event whose predecessor
+ * D1 lacks waits; if the ledger counts that predecessor as fed (D1 lost rows), it re-sends them.
+ */
+export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env, db: D1Database = env.DB): Promise<void> {
+  const messages = [...batch.messages].sort((a, b) => byLedgerThenSequence(a.body, b.body));
+  let results: D1Result[];
+  try {
+    results = await db.batch(
+      messages.map(({ body: e }) => db.prepare(INSERT_IN_ORDER).bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt)),
+    );
+  } catch (error) {
+    log(env, "warn", "D1 feed write failed; the batch will be retried", { queue: batch.queue, messages: messages.length, ...errorFields(error) });
+    batch.retryAll({ delaySeconds: RETRY_DELAY_SECONDS });
+    return;
+  }
+  log(env, "debug", "fed", { rows: messages.length, inserted: results.filter((r) => r.meta.changes > 0).length });
+
+  // Not inserted: either D1 has it already (a redelivery), or its predecessor has not landed.
+  const skipped = messages.filter((_, i) => results[i]!.meta.changes === 0);
+  const present = skipped.length
+    ? await db.batch(
+        skipped.map(({ body: e }) =>
+          db.prepare("SELECT 1 FROM consent_events WHERE organization_id = ? AND identifier = ? AND sequence = ?").bind(e.organizationId, e.identifier, e.sequence),
+        ),
+      )
+    : [];
+  const waiting = skipped.filter((_, i) => present[i]!.results.length === 0);
+
+  // Per ledger, the highest sequence D1 now holds among this batch's messages, and who waits.
+  const through = new Map<string, FeedEntry>();
+  const stalled = new Map<string, FeedEntry>();
+  for (const message of messages) {
+    const entry = message.body;
+    if (waiting.includes(message)) {
+      message.retry({ delaySeconds: RETRY_DELAY_SECONDS });
+      if (!stalled.has(entry.ledger)) stalled.set(entry.ledger, entry);
+      continue;
+    }
+    message.ack();
+    const mark = through.get(entry.ledger);
+    if (!mark || entry.sequence > mark.sequence) through.set(entry.ledger, entry);
+  }
+  const held = stalled.size
+    ? await db.batch([...stalled.values()].map((e) => db.prepare(HELD_THROUGH).bind(e.organizationId, e.identifier)))
+    : [];
+  await Promise.all([
+    ...[...through.values()].map((entry) => tell(env, entry, "feed acknowledgement", () => ledgerOf(env, entry).fed(entry.sequence))),
+    ...[...stalled.values()].map((entry, i) => {
+      const heldThrough = (held[i]!.results[0] as { through: number }).through;
+      return tell(env, entry, "resync", () => ledgerOf(env, entry).resync(heldThrough));
+    }),
+  ]);
+}

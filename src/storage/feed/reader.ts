@@ -1,0 +1,57 @@
+import { and, asc, eq, gt, gte, lt, lte, max, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { ConsentEvent } from "../../consent-event";
+import { consentEvents } from "../d1-schema";
+import { toConsentEvent } from "../event-record";
+
+/** Where a poller stands: after a feed position of its organization, or (a cursor from before migration 0004) after a global position. */
+export type FeedCursor = { feedPosition: number } | { position: number };
+
+export interface FeedQuery {
+  topic?: string;
+  type?: string;
+  /** ISO 8601 UTC instants with four-digit years, the form created_at is stored in, so text order is time order. */
+  since?: string;
+  until?: string;
+  limit: number;
+  after?: FeedCursor;
+}
+
+/**
+ * One page of an organization's feed: its events across identifiers, in the order they landed in
+ * D1 (keyset-paginated by the organization's feed position). An event that lands late, after a D1
+ * outage, still comes after any cursor handed out before: a poller never skips it.
+ */
+export async function readFeed(db: D1Database, organizationId: string, query: FeedQuery): Promise<{ events: ConsentEvent[]; last?: number; next: boolean }> {
+  const t = consentEvents;
+  const orm = drizzle(db);
+  const after = query.after;
+  const afterPosition =
+    after === undefined
+      ? undefined
+      : "feedPosition" in after
+        ? after.feedPosition
+        : orm
+            .select({ through: sql<number>`coalesce(${max(t.feedPosition)}, 0)` })
+            .from(t)
+            .where(and(eq(t.organizationId, organizationId), lte(t.position, after.position)));
+  const rows = await orm
+    .select()
+    .from(t)
+    .where(
+      and(
+        eq(t.organizationId, organizationId),
+        query.topic === undefined ? undefined : eq(t.topic, query.topic),
+        query.type === undefined ? undefined : eq(t.type, query.type),
+        query.since === undefined ? undefined : gte(t.createdAt, query.since),
+        query.until === undefined ? undefined : lt(t.createdAt, query.until),
+        afterPosition === undefined ? undefined : gt(t.feedPosition, afterPosition),
+      ),
+    )
+    .orderBy(asc(t.feedPosition))
+    // One more than asked tells whether there is a next page.
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return { events: page.map((row) => toConsentEvent(row, row)), ...(last ? { last: last.feedPosition } : {}), next: rows.length > query.limit };
+}

@@ -1,0 +1,76 @@
+import type { EventRecord, EventText } from "../event-record";
+
+/** The columns of a stored event, as an EventRecord. */
+const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt";
+
+export interface ListQuery {
+  topic?: string;
+  limit: number;
+  offset: number;
+  /** Only events older than this sequence: pins pages to the history as it was when paging began. */
+  before?: number;
+}
+
+/** One page of a history, newest first, with the size of the (topic-filtered) history. */
+export interface HistoryPage {
+  records: EventRecord[];
+  total: number;
+  /** Whether older events follow this page. */
+  more: boolean;
+}
+
+/** The history of one identifier in its ledger's SQLite storage: numbered rows, read and appended. */
+export class History {
+  constructor(readonly sql: SqlStorage) {}
+
+  /** The newest event's sequence and time (zeros for an empty history). */
+  last(): { sequence: number; createdAt: number } {
+    const row = this.sql.exec<{ sequence: number; created_at: string }>("SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1").toArray()[0];
+    return row ? { sequence: row.sequence, createdAt: Date.parse(row.created_at) } : { sequence: 0, createdAt: 0 };
+  }
+
+  /** Stores one event under `sequence` (the caller numbers, inside its transaction). */
+  insert(sequence: number, event: EventText, createdAt: string): EventRecord {
+    this.sql.exec(
+      "INSERT INTO events (sequence, type, topic, source, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      sequence,
+      event.type,
+      event.topic,
+      event.source,
+      event.meta,
+      createdAt,
+    );
+    return { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt };
+  }
+
+  page({ topic, limit, offset, before }: ListQuery): HistoryPage {
+    const rows = this.sql
+      .exec<EventRecord>(
+        `SELECT ${RECORD_COLUMNS} FROM events WHERE (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR sequence < ?2) ORDER BY sequence DESC LIMIT ?3 OFFSET ?4`,
+        topic ?? null,
+        before ?? null,
+        limit + 1,
+        offset,
+      )
+      .toArray();
+    const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE ?1 IS NULL OR topic = ?1", topic ?? null).one().n;
+    return { records: rows.slice(0, limit), total, more: rows.length > limit };
+  }
+
+  /** Events after `sequence`, oldest first: what the feed may still lack. */
+  after(sequence: number, limit: number, createdUntil?: string): EventRecord[] {
+    return this.sql
+      .exec<EventRecord>(
+        `SELECT ${RECORD_COLUMNS} FROM events WHERE sequence > ?1 AND (?2 IS NULL OR created_at <= ?2) ORDER BY sequence LIMIT ?3`,
+        sequence,
+        createdUntil ?? null,
+        limit,
+      )
+      .toArray();
+  }
+
+  /** Every event, oldest first (a ledger handing its history over). */
+  all(): EventRecord[] {
+    return this.sql.exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events ORDER BY sequence`).toArray();
+  }
+}

@@ -1,0 +1,342 @@
+import { DurableObject } from "cloudflare:workers";
+import { settings } from "../../config";
+import { errorFields, log } from "../../log";
+import type { EventText, FeedEntry, LedgerKey } from "../event-record";
+import { feedBatches } from "../feed/producer";
+import { History, type HistoryPage, type ListQuery } from "./history";
+import { legacyLedgerName, MOVED_TO_KEY, type HandOver } from "./legacy";
+import { optInStatus, optOutStatus, type OptInStatus, type OptOutStatus } from "./link-rules";
+import { nextCheck, RESEND_BATCH, RESENDS_KEY, SAFETY_NET_MS } from "./outbox";
+import { createSchema, FED_THROUGH_KEY, openLedger, OWNER_KEY } from "./schema";
+
+export type { ListQuery, HistoryPage } from "./history";
+export type { OptInStatus, OptOutStatus } from "./link-rules";
+
+/** Whose history a ledger holds, and the identifier rules version its identifier was normalised under (absent: 1). */
+export type Owner = LedgerKey & { rules?: number };
+
+/** What a link sees of the ledger: the status, whose history it is (for the page), and what it recorded. */
+export interface LinkView<S> {
+  status: S;
+  identifier?: string;
+  appended?: FeedEntry;
+}
+
+/** What a link adds to the event it records: source and proof (meta as JSON text). */
+export type Proof = { source: string; meta: string };
+
+/**
+ * The single writer of one identifier's consent history. The class holds the RPC methods and the
+ * transaction boundaries; the history's rows (history.ts), the link rules (link-rules.ts), the
+ * safety net's schedule (outbox.ts) and the storage's schema (schema.ts) live beside it.
+ *
+ * Events are numbered and committed in the object's own SQLite storage synchronously, before any
+ * other awaited I/O, so concurrent appends are totally ordered. The outbox is a watermark: the
+ * events after `fedThrough` are those the feed (D1) may still lack. The worker hands new events to
+ * the feed queue; the consumer acknowledges what D1 took (`fed`), which moves the watermark. Until
+ * then an alarm stands by and, when it fires, re-sends the events after the watermark itself.
+ */
+export class IdentifierLedger extends DurableObject<Env> {
+  readonly #history: History;
+  // Read once per start and kept in step with each commit: no SELECT per append.
+  #owner: Owner | undefined;
+  #movedTo: string | undefined;
+  #lastSequence = 0;
+  #lastCreatedAt = 0;
+  #fedThrough = 0;
+  #resends = 0;
+  #armed = false;
+  /** Whether an old-named ledger was looked for since this instance started (kept in memory: reads write nothing). */
+  #adoptionChecked = false;
+  /** Settles once the storage is migrated and the counters are read (the runtime holds requests until then). */
+  readonly started: Promise<void>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#history = new History(ctx.storage.sql);
+    this.started = ctx.blockConcurrencyWhile(async () => {
+      if (!openLedger(ctx.storage)) return;
+      const kv = ctx.storage.kv;
+      this.#owner = kv.get<Owner>(OWNER_KEY);
+      this.#movedTo = kv.get<string>(MOVED_TO_KEY);
+      const last = this.#history.last();
+      this.#lastSequence = last.sequence;
+      this.#lastCreatedAt = last.createdAt;
+      this.#fedThrough = kv.get<number>(FED_THROUGH_KEY) ?? 0;
+      this.#resends = kv.get<number>(RESENDS_KEY) ?? 0;
+      // An object with events D1 may lack always has its safety net armed (even one lost in a crash).
+      if (this.pendingCount() > 0) {
+        if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + SAFETY_NET_MS);
+        this.#armed = true;
+      }
+    });
+  }
+
+  /**
+   * Appends one event and answers its feed entry (its `sequence` is its gapless place in the
+   * history, from 1). Resolves only once the event is durable.
+   */
+  async append(key: Owner, event: EventText): Promise<FeedEntry> {
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    const owner = this.#owner ?? { ...key };
+    if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
+    const appended = this.ctx.storage.transactionSync(() => {
+      // The first event creates the storage and names the owner, in the same transaction.
+      if (!this.#owner) this.#claim(owner);
+      return this.#appendNow(owner, event);
+    });
+    this.#owner = owner;
+    this.#remember(appended);
+    await this.#armSafetyNet();
+    return appended;
+  }
+
+  /** One page of the history, newest first, with the size of the (topic-filtered) history. */
+  async list(key: Owner, query: ListQuery): Promise<HistoryPage> {
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    if (!this.#owns(this.#owner, key.organizationId, key.identifier)) return { records: [], total: 0, more: false };
+    return this.#history.page(query);
+  }
+
+  /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
+  optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
+    if (this.#movedTo) return this.#successor().optInStatus(organizationId, requestSequence, topic);
+    return this.#asOwnerOf(organizationId, () => ({ status: optInStatus(this.ctx.storage.sql, requestSequence, topic) }));
+  }
+
+  /**
+   * Records DOUBLE_OPT_IN for a pending request, atomically with the check: a request is confirmed
+   * at most once, and never after a later OPT_OUT on its topic.
+   */
+  confirmOptIn(organizationId: string, requestSequence: number, topic: string, proof: Proof): Promise<LinkView<OptInStatus>> {
+    if (this.#movedTo) return this.#successor().confirmOptIn(organizationId, requestSequence, topic, proof);
+    return this.#appendUnless(organizationId, () => {
+      const status = optInStatus(this.ctx.storage.sql, requestSequence, topic);
+      return status === "pending" ? { status: "confirmed" as const, append: { type: "DOUBLE_OPT_IN", topic, ...proof } } : { status };
+    });
+  }
+
+  /** Whether the identifier is currently opted out of `topic`. Changes nothing. */
+  optOutStatus(organizationId: string, topic: string): LinkView<OptOutStatus> | Promise<LinkView<OptOutStatus>> {
+    if (this.#movedTo) return this.#successor().optOutStatus(organizationId, topic);
+    return this.#asOwnerOf(organizationId, () => ({ status: optOutStatus(this.ctx.storage.sql, topic) }));
+  }
+
+  /** Records OPT_OUT unless the latest consent event on `topic` already is one (links get clicked twice). */
+  optOut(organizationId: string, topic: string, proof: Proof): Promise<LinkView<OptOutStatus>> {
+    if (this.#movedTo) return this.#successor().optOut(organizationId, topic, proof);
+    return this.#appendUnless(organizationId, () =>
+      optOutStatus(this.ctx.storage.sql, topic) === "unsubscribed"
+        ? { status: "unsubscribed" as const }
+        : { status: "unsubscribed" as const, append: { type: "OPT_OUT", topic, ...proof } },
+    );
+  }
+
+  /** How many events the feed may still lack. */
+  pendingCount(): number {
+    return this.#lastSequence - this.#fedThrough;
+  }
+
+  /** The feed consumer's acknowledgement: D1 holds this identifier's events up to `sequence`. */
+  async fed(sequence: number): Promise<void> {
+    if (this.#movedTo) return this.#successor().fed(sequence);
+    if (sequence <= this.#fedThrough) return;
+    this.#fedThrough = Math.min(sequence, this.#lastSequence);
+    this.ctx.storage.kv.put(FED_THROUGH_KEY, this.#fedThrough);
+    if (this.#resends > 0) {
+      this.#resends = 0;
+      this.ctx.storage.kv.delete(RESENDS_KEY);
+    }
+    if (this.pendingCount() === 0 && this.#armed) {
+      // Disarmed before the await, so an append that interleaves arms it again.
+      this.#armed = false;
+      await this.ctx.storage.deleteAlarm();
+      if (this.pendingCount() > 0) await this.#armSafetyNet();
+    }
+  }
+
+  /**
+   * The consumer found that D1 holds this identifier's events only up to `heldThrough` (a restore
+   * lost rows the watermark counts as fed): the watermark goes back, and the events D1 lacks are
+   * sent again at once. A predecessor that is merely still on its way changes nothing.
+   */
+  async resync(heldThrough: number): Promise<void> {
+    if (this.#movedTo) return this.#successor().resync(heldThrough);
+    const owner = this.#owner;
+    if (!owner || heldThrough >= this.#fedThrough) return;
+    log(this.env, "warn", "the feed lost events this ledger had fed; re-sending them", { ledger: this.ctx.id.toString(), fed_through: this.#fedThrough, held_through: heldThrough });
+    this.#fedThrough = heldThrough;
+    this.ctx.storage.kv.put(FED_THROUGH_KEY, heldThrough);
+    await this.#armSafetyNet();
+    await this.#send(owner, this.#history.after(heldThrough, RESEND_BATCH));
+  }
+
+  /**
+   * The safety net: events the pipeline has not acknowledged within SAFETY_NET_MS are sent to the
+   * feed queue again (the consumer ignores those D1 already has); younger ones are still on their
+   * way. Each re-send without progress waits twice as long for the next (outbox.ts).
+   */
+  override async alarm(): Promise<void> {
+    this.#armed = false;
+    const owner = this.#owner;
+    if (!owner || this.#movedTo || this.pendingCount() === 0) return;
+    const now = Date.now();
+    const due = this.#history.after(this.#fedThrough, RESEND_BATCH, new Date(now - SAFETY_NET_MS).toISOString());
+    if (due.length === 0) {
+      // Nothing is due yet: come back when the oldest pending event is.
+      const [oldest] = this.#history.after(this.#fedThrough, 1);
+      await this.#armSafetyNet(Date.parse(oldest!.createdAt) + SAFETY_NET_MS);
+      return;
+    }
+    // The next check is set before sending: a send that fails, or a handler that dies, leaves it armed.
+    this.#resends++;
+    this.ctx.storage.kv.put(RESENDS_KEY, this.#resends);
+    await this.#armSafetyNet(nextCheck(now, this.#resends));
+    await this.#send(owner, due);
+  }
+
+  /**
+   * An old-named ledger's side of the move: answers its history to the successor `to` (again, if
+   * asked again: the successor may have crashed before committing) and forwards from now on.
+   */
+  handOver(key: LedgerKey, to: string): HandOver | null {
+    // Read from storage, not memory: rare, and the one answer that must be exactly what is stored.
+    const kv = this.ctx.storage.kv;
+    if (!this.#owns(kv.get<Owner>(OWNER_KEY), key.organizationId, key.identifier) || (this.#movedTo && this.#movedTo !== to)) return null;
+    if (!this.#movedTo) {
+      kv.put(MOVED_TO_KEY, to);
+      this.#movedTo = to;
+    }
+    return { records: this.#history.all(), fedThrough: kv.get<number>(FED_THROUGH_KEY) ?? 0 };
+  }
+
+  /** The successor committed the history: the old ledger keeps nothing of it but where it went. */
+  async release(to: string): Promise<void> {
+    if (this.#movedTo !== to) return;
+    this.ctx.storage.transactionSync(() => {
+      this.ctx.storage.sql.exec("DELETE FROM events");
+      for (const key of [OWNER_KEY, FED_THROUGH_KEY, RESENDS_KEY]) this.ctx.storage.kv.delete(key);
+    });
+    this.#owner = undefined;
+    this.#lastSequence = this.#fedThrough = 0;
+    this.#armed = false;
+    await this.ctx.storage.deleteAlarm();
+  }
+
+  /** The one ownership check: whether `owner` is the history of this organization (and identifier, when given). */
+  #owns(owner: Owner | undefined, organizationId: string, identifier?: string): owner is Owner {
+    return owner !== undefined && owner.organizationId === organizationId && (identifier === undefined || owner.identifier === identifier);
+  }
+
+  /** Creates the storage and names the owner (inside the first write's transaction). */
+  #claim(owner: Owner) {
+    createSchema(this.ctx.storage);
+    this.ctx.storage.kv.put(OWNER_KEY, owner);
+  }
+
+  /**
+   * Looks, once per start of an ownerless ledger, for the ledger the same identifier had under the
+   * old naming, and takes its history over (sequences, watermark and all). Concurrency is blocked
+   * meanwhile, so nothing is appended before the history it follows.
+   */
+  async #adopt(key: Owner): Promise<void> {
+    if (settings(this.env).LEGACY_LEDGERS !== "adopt") {
+      this.#adoptionChecked = true;
+      return;
+    }
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.#owner || this.#adoptionChecked) return;
+      const legacyId = this.env.IDENTIFIER_LEDGER.idFromName(legacyLedgerName(key));
+      if (!legacyId.equals(this.ctx.id)) {
+        const legacy = this.env.IDENTIFIER_LEDGER.get(legacyId);
+        const handed = await legacy.handOver(key, this.ctx.id.toString());
+        if (handed && handed.records.length > 0) this.#takeOver(key, handed);
+        if (handed) await legacy.release(this.ctx.id.toString());
+      }
+      this.#adoptionChecked = true;
+    });
+    if (this.pendingCount() > 0) await this.#armSafetyNet();
+  }
+
+  #takeOver(owner: Owner, { records, fedThrough }: HandOver) {
+    this.ctx.storage.transactionSync(() => {
+      this.#claim(owner);
+      for (const record of records) this.#history.insert(record.sequence, record as EventText, record.createdAt);
+      this.ctx.storage.kv.put(FED_THROUGH_KEY, fedThrough);
+    });
+    const last = records.at(-1)!;
+    this.#owner = owner;
+    this.#lastSequence = last.sequence;
+    this.#lastCreatedAt = Date.parse(last.createdAt);
+    this.#fedThrough = fedThrough;
+    log(this.env, "info", "adopted an old-named ledger", { ledger: this.ctx.id.toString(), events: records.length });
+  }
+
+  /** The ledger this one moved to. */
+  #successor() {
+    return this.env.IDENTIFIER_LEDGER.get(this.env.IDENTIFIER_LEDGER.idFromString(this.#movedTo!));
+  }
+
+  async #armSafetyNet(at = Date.now() + SAFETY_NET_MS) {
+    if (this.#armed) return;
+    // Armed before the await, so interleaving appends do not set it again.
+    this.#armed = true;
+    try {
+      await this.ctx.storage.setAlarm(at);
+    } catch (error) {
+      this.#armed = false;
+      throw error;
+    }
+  }
+
+  /** Sends outbox events to the feed queue; a refusal is logged, and the armed alarm tries again. */
+  async #send(owner: Owner, records: ReturnType<History["after"]>) {
+    const ledger = this.ctx.id.toString();
+    try {
+      for (const batch of feedBatches(records.map((record) => ({ organizationId: owner.organizationId, identifier: owner.identifier, ...record, ledger })))) {
+        await this.env.FEED_QUEUE.sendBatch(batch.map((body) => ({ body })));
+      }
+    } catch (error) {
+      log(this.env, "warn", "feed queue refused the outbox", { ledger, attempt: this.#resends, ...errorFields(error) });
+    }
+  }
+
+  /** Keeps the in-memory counters in step with a committed append. */
+  #remember({ sequence, createdAt }: FeedEntry) {
+    this.#lastSequence = sequence;
+    this.#lastCreatedAt = Date.parse(createdAt);
+  }
+
+  /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `#remember`. */
+  #appendNow(owner: Owner, event: EventText): FeedEntry {
+    const sequence = this.#lastSequence + 1;
+    // Never earlier than the previous event, so time order agrees with sequence order.
+    const createdAt = Math.max(Date.now(), this.#lastCreatedAt);
+    const record = this.#history.insert(sequence, event, new Date(createdAt).toISOString());
+    return { organizationId: owner.organizationId, identifier: owner.identifier, ...record, ledger: this.ctx.id.toString() };
+  }
+
+  /**
+   * Checks and appends in one synchronous transaction, so no other request can slip in between:
+   * `decide` answers the status and, if the link should record something, the event to append.
+   */
+  async #appendUnless<S extends string>(organizationId: string, decide: () => { status: S; append?: EventText }): Promise<LinkView<S | "unknown">> {
+    const view = this.ctx.storage.transactionSync(() =>
+      this.#asOwnerOf(organizationId, (owner): LinkView<S> => {
+        const { status, append } = decide();
+        return append ? { status, appended: this.#appendNow(owner, append) } : { status };
+      }),
+    );
+    if (view.appended) {
+      this.#remember(view.appended);
+      await this.#armSafetyNet();
+    }
+    return view;
+  }
+
+  /** Runs `action` for a link of `organizationId`; a ledger of another organization (or none) is "unknown". */
+  #asOwnerOf<S>(organizationId: string, action: (owner: Owner) => LinkView<S>): LinkView<S | "unknown"> {
+    const owner = this.#owner;
+    return this.#owns(owner, organizationId) ? { ...action(owner), identifier: owner.identifier } : { status: "unknown" };
+  }
+}
