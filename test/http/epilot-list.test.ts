@@ -98,3 +98,45 @@ describe("GET /v1/consent/{identifier}", () => {
     expect(await (await list(uniqueEmail())).json()).toEqual({ events: [], total: 0 });
   });
 });
+
+describe("pages that never overlap", () => {
+  it("next_cursor pins the next page to what the first one saw: an append between pages repeats nothing and skips nothing", async () => {
+    const identifier = uniqueEmail("paging");
+    await seedHistory(identifier, ["A", "A", "A", "A", "A"]);
+    const first = await (await list(identifier, "?limit=2")).json<any>();
+    expect(first.events.map((e: any) => e.meta.n)).toEqual([4, 3]);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    // Someone appends between the two pages.
+    expect((await publish({ type: "OPT_IN", topic: "A", identifier, meta: { n: 5 } })).status).toBe(201);
+    const second = await (await list(identifier, `?limit=2&cursor=${first.next_cursor}`)).json<any>();
+    expect(second.events.map((e: any) => e.meta.n)).toEqual([2, 1]);
+    const last = await (await list(identifier, `?limit=2&cursor=${second.next_cursor}`)).json<any>();
+    expect(last.events.map((e: any) => e.meta.n)).toEqual([0]);
+    expect(last).not.toHaveProperty("next_cursor");
+    expect(last.total).toBe(6);
+  });
+
+  it("refuses a cursor it did not hand out", async () => {
+    const response = await list(uniqueEmail(), "?cursor=bm9wZQ");
+    expect(response.status).toBe(400);
+    expect((await response.json<any>()).errors[0]).toMatchObject({ path: "cursor", code: "invalid_cursor" });
+  });
+});
+
+describe("one person, one history", () => {
+  it("+ab@x.com and +a-b@x.com are two mailboxes: an opt-out of one is not in the other's history", async () => {
+    const local = `+ab${crypto.randomUUID().slice(0, 8)}`;
+    expect((await publish({ type: "OPT_OUT", topic: "NEWS", identifier: `${local}@x.com` })).status).toBe(201);
+    const other = await (await list(`${local.slice(0, 2)}-${local.slice(2)}@x.com`)).json<any>();
+    expect(other.total).toBe(0);
+    const same = await (await list(`${local.toUpperCase()}@X.COM`)).json<any>();
+    expect(same.total).toBe(1);
+    expect(same.events[0].identifier).toBe(`${local}@x.com`);
+  });
+
+  it("composed and decomposed spellings of one mailbox share its history", async () => {
+    const local = `jos\u00e9-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await publish({ type: "OPT_IN", topic: "NEWS", identifier: `${local}@x.com` })).status).toBe(201);
+    expect((await (await list(`${local.normalize("NFD")}@x.com`)).json<any>()).total).toBe(1);
+  });
+});

@@ -1,4 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { app } from "../../src/index";
 import { describe, expect, it, vi } from "vitest";
 import { captureConsole } from "../helpers/console";
 import { basic, call, publish, uniqueEmail } from "../helpers/gateway";
@@ -98,4 +100,67 @@ describe("GET /v1/events", () => {
     expect(Date.parse(polled[1].created_at)).toBe(Date.parse(lateEvent.created_at) - 60_000);
     expect(Date.parse(polled[1].created_at)).toBeLessThan(Date.parse(polled[0].created_at));
   });
+});
+
+/** The SQL statements a D1 binding is asked to run, with their bindings, passed through to the real database. */
+function recordingD1(real: D1Database) {
+  const statements: { sql: string; params: unknown[] }[] = [];
+  const db = new Proxy(real, {
+    get(target, property) {
+      if (property === "prepare") {
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          const record = { sql, params: [] as unknown[] };
+          statements.push(record);
+          return new Proxy(statement, {
+            get(s, p) {
+              if (p === "bind") return (...params: unknown[]) => ((record.params = params), statement.bind(...params));
+              const value = Reflect.get(s, p, s);
+              return typeof value === "function" ? value.bind(s) : value;
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, statements };
+}
+
+describe("the feed's cursor and cost", () => {
+  it("positions count only the organization's own events: another organization's volume leaves no gap", async () => {
+    const topic = `PRIVATE-${crypto.randomUUID()}`;
+    const first = uniqueEmail("first");
+    expect((await publish({ type: "OPT_IN", topic, identifier: first })).status).toBe(201);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(1), INDEXED);
+    const before = (await (await feed(`?limit=500`)).json<any>()) as { next_cursor: string };
+    // globex writes a lot meanwhile; acme writes one more event.
+    await Promise.all(Array.from({ length: 20 }, () => publish({ type: "OPT_IN", topic, identifier: uniqueEmail("globex") }, basic("globex"))));
+    expect((await publish({ type: "OPT_IN", topic, identifier: uniqueEmail("second") })).status).toBe(201);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(2), INDEXED);
+    const after = await (await feed(`?limit=500&cursor=${before.next_cursor}`)).json<any>();
+    const position = (cursor: string) => Number(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")).slice(1));
+    // Whatever else acme wrote meanwhile (other tests run too), globex's 20 events are not counted.
+    expect(position(after.next_cursor) - position(before.next_cursor)).toBe(after.events.length);
+  });
+
+  it("a poll for a rare type reads about as many rows as it answers, not every row since its last match", async () => {
+    const topic = `RARE-${crypto.randomUUID()}`;
+    const rare = uniqueEmail("rare");
+    expect((await publish({ type: "OPT_OUT", topic, identifier: rare })).status).toBe(201);
+    await vi.waitFor(async () => expect((await (await feed(`?type=OPT_OUT&topic=${topic}`)).json<any>()).events).toHaveLength(1), INDEXED);
+    const { next_cursor } = await (await feed(`?type=OPT_OUT&limit=500`)).json<any>();
+    // 200 common events land after the last OPT_OUT.
+    await Promise.all(Array.from({ length: 200 }, () => publish({ type: "OPT_IN", topic, identifier: uniqueEmail("common") })));
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}&type=OPT_IN&limit=500`)).json<any>()).events).toHaveLength(200), { timeout: 15_000 });
+
+    const { db, statements } = recordingD1(env.DB);
+    const poll = await app.request(`/v1/events?type=OPT_OUT&cursor=${next_cursor}`, { headers: { Authorization: basic("acme") } }, { ...env, DB: db });
+    expect(poll.status).toBe(200);
+    // D1 says how many rows the poll's own statement read.
+    const [statement] = statements;
+    const { meta } = await env.DB.prepare(statement!.sql).bind(...statement!.params).all();
+    expect(meta.rows_read).toBeLessThanOrEqual(5);
+  }, 30_000);
 });

@@ -1,13 +1,14 @@
 import { createExecutionContext, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { consumeFeedBatch } from "../../src/storage/feed/consumer";
 import type { FeedEntry } from "../../src/storage/event-record";
 import { captureConsole } from "../helpers/console";
-import { list, uniqueEmail } from "../helpers/gateway";
+import { list, publish, uniqueEmail } from "../helpers/gateway";
 import { batchOf, capturingQueue, flakyD1, indexedRows, ledgerOf, publishWith } from "../helpers/ledger";
 
 const ORG = "org-acme";
+const FED = { timeout: 10_000 };
 
 /** Publishes `count` events for each of `people`, keeping what the worker hands to the index queue. */
 async function publishCaptured(people: string[], count: number) {
@@ -26,7 +27,7 @@ async function consume(entries: FeedEntry[], db: D1Database = env.DB) {
   return getQueueResult(batch, ctx);
 }
 
-describe("the index queue's consumer", () => {
+describe("the feed queue's consumer", () => {
   it("writes a batch across identifiers in one D1 call, acknowledges every message and empties the ledgers' outboxes", async () => {
     const people = Array.from({ length: 20 }, () => uniqueEmail("fan-in"));
     const entries = await publishCaptured(people, 5);
@@ -111,5 +112,20 @@ describe("the index queue's consumer", () => {
       .all<{ sequence: number; position: number }>();
     expect(results.map((r) => r.sequence)).toEqual([1, 2, 3]);
     expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
+  });
+
+  it("heals a feed that lost rows (a D1 restore): the next event's ledger re-sends what D1 lacks, and the feed gets both", async () => {
+    const identifier = uniqueEmail("restored");
+    expect((await publish({ type: "OPT_IN", topic: "Q", identifier })).status).toBe(201);
+    await vi.waitFor(async () => expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0), FED);
+    // D1 loses the row its ledger counts as fed.
+    await env.DB.prepare("DELETE FROM consent_events WHERE organization_id = ? AND identifier = ?").bind(ORG, identifier).run();
+    const logs = captureConsole();
+    expect((await publish({ type: "OPT_OUT", topic: "Q", identifier })).status).toBe(201);
+    await vi.waitFor(async () => expect((await indexedRows(ORG, identifier)).map((r) => [r.sequence, r.type])).toEqual([[1, "OPT_IN"], [2, "OPT_OUT"]]), {
+      timeout: 15_000,
+    });
+    await vi.waitFor(async () => expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0), FED);
+    expect(logs.lines()).toEqual([expect.stringContaining("the feed lost events this ledger had fed")]);
   });
 });

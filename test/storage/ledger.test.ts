@@ -228,6 +228,21 @@ const written = (stub: DurableObjectStub<IdentifierLedger>) =>
     entries: [...state.storage.kv.list()].map(([key]) => key),
   }));
 
+describe("ledger names", () => {
+  it("are the keyed hash of organization and normalised identifier: no object name carries the identifier", async () => {
+    const identifier = uniqueEmail("Named");
+    const { id, key } = await ledgerOf(ORG, identifier);
+    const hmac = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.IDENTIFIER_KEY), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(JSON.stringify([ORG, identifier.toLowerCase()]))));
+    const name = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(id.equals(env.IDENTIFIER_LEDGER.idFromName(name))).toBe(true);
+    expect(id.equals(env.IDENTIFIER_LEDGER.idFromName(JSON.stringify([ORG, key.identifier])))).toBe(false);
+    // The owner records the identifier rules it was normalised under.
+    expect((await publish({ type: "OPT_IN", topic: "T", identifier })).status).toBe(201);
+    expect(await runInDurableObject(env.IDENTIFIER_LEDGER.get(id), (_: IdentifierLedger, state) => state.storage.kv.get("owner"))).toEqual({ ...key, rules: 2 });
+  });
+});
+
 describe("reads leave nothing behind", () => {
   it("listing, and link checks of, an identifier never seen write nothing to its object (or the object of its old name)", async () => {
     const identifier = uniqueEmail("never-seen");
