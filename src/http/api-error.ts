@@ -74,6 +74,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A request body over `maxBytes`. */
+export class PayloadTooLarge extends ApiError {
+  constructor(maxBytes: number) {
+    super("payload_too_large", `The request body must be at most ${maxBytes} bytes.`);
+  }
+}
+
 /**
  * A Durable Object or D1 that refused the request because it is overloaded: the request did not
  * take effect and may be sent again. (An error that is merely `retryable`, such as a reset, may

@@ -855,7 +855,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -912,7 +912,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -952,6 +952,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The form body is larger than 16 KiB (nothing recorded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     handleOptOutWithToken: {
@@ -969,7 +979,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1026,7 +1036,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1058,6 +1068,16 @@ export interface operations {
             };
             /** @description The link has expired, or its signing key was retired (nothing recorded) */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The form body is larger than 16 KiB (nothing recorded) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
