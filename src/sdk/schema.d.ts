@@ -497,7 +497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -584,7 +584,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -660,7 +660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -733,7 +733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -820,7 +820,7 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -962,6 +962,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     handleOptOutWithToken: {
@@ -1078,6 +1088,16 @@ export interface operations {
             };
             /** @description The form body is larger than 16 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
