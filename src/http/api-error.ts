@@ -74,6 +74,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A request body over `maxBytes`. */
+export class PayloadTooLarge extends ApiError {
+  constructor(maxBytes: number) {
+    super("payload_too_large", `The request body must be at most ${maxBytes} bytes.`);
+  }
+}
+
 /**
  * A Durable Object or D1 that refused the request because it is overloaded: the request did not
  * take effect and may be sent again. (An error that is merely `retryable`, such as a reset, may
@@ -132,5 +139,6 @@ export function toApiError(error: unknown, c: Context): ApiError {
   }
   // The route pattern, not the path: a path may carry an identifier.
   log(c.env, "error", "unhandled error", { request_id, method: c.req.method, route: c.req.routePath, ...errorFields(error) });
-  return new ApiError("internal", "Something went wrong on our side; the request was not completed.");
+  // Unknown: a write may have committed before it failed, so the caller is not told it did not.
+  return new ApiError("internal", "Something went wrong on our side; a write may have been recorded: read the history before sending it again.");
 }

@@ -1,6 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "./api-error";
+import { ApiError, PayloadTooLarge } from "./api-error";
 import type { AppEnv } from "./app-env";
 import { inspectJson } from "./strict-json";
 
@@ -20,7 +20,7 @@ const requireJsonType = createMiddleware<AppEnv>(async (c, next) => {
 const limitSize = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
-    throw new ApiError("payload_too_large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    throw new PayloadTooLarge(MAX_BODY_BYTES);
   },
 });
 

@@ -4,7 +4,7 @@ import { ConsentWithdrawn, LinkRefused } from "../consent/errors";
 import { chooseLanguage, type Language } from "../languages";
 import type { PageModel } from "../pages/link-page";
 import { respondWithPage } from "../pages/respond";
-import type { ApiError } from "./api-error";
+import { PayloadTooLarge, type ApiError } from "./api-error";
 import type { AppEnv } from "./app-env";
 
 /** How a link's page speaks and looks: the reader's language, the organization's branding and topic labels. */
@@ -27,8 +27,18 @@ export function pageContext(c: Context<AppEnv>, organizationId?: string): PageCo
 }
 
 /** Answers a link page in the reader's language, branded for `organizationId` when it is known. */
-export function respondWithLinkPage(c: Context<AppEnv>, model: PageModel, status: 200 | 400 | 409 | 410, context = pageContext(c)) {
+export function respondWithLinkPage(c: Context<AppEnv>, model: PageModel, status: 200 | 400 | 409 | 410 | 413, context = pageContext(c)) {
   return respondWithPage(c, model, status, context);
+}
+
+/** A link's POST body over the limit, on a link whose signature named `organizationId`. */
+export class LinkBodyTooLarge extends PayloadTooLarge {
+  constructor(
+    maxBytes: number,
+    readonly organizationId: string,
+  ) {
+    super(maxBytes);
+  }
 }
 
 /**
@@ -40,6 +50,7 @@ export function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiErro
     const context = pageContext(c, error.organizationId);
     return respondWithLinkPage(c, { kind: error.problem === "invalid" ? "invalid" : "expired" }, refusal.status as 400 | 410, context);
   }
+  if (error instanceof LinkBodyTooLarge) return respondWithLinkPage(c, { kind: "too_large" }, 413, pageContext(c, error.organizationId));
   if (error instanceof ConsentWithdrawn) {
     const context = pageContext(c, error.organizationId);
     return respondWithLinkPage(c, { kind: "withdrawn", topic: context.label(error.topic) }, 409, context);

@@ -2,6 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ConsentEvent } from "../consent-event";
 import { LANGUAGES } from "../languages";
 import { Problem } from "./problem";
+import { FAILED } from "./responses";
+
+/**
+ * What a link's POST may carry: the page's button sends `confirm=yes`, a mail client's RFC 8058
+ * one-click `List-Unsubscribe=One-Click`; 16 KiB leaves room for what else a form or client adds.
+ */
+export const MAX_LINK_BODY_BYTES = 16 * 1024;
 
 const LinkParams = z.object({
   token: z.string().openapi({ param: { name: "token", in: "path" }, description: "The signed link token" }),
@@ -38,6 +45,12 @@ const refusals = {
   410: refused("The link has expired, or its signing key was retired (nothing recorded)"),
 };
 
+/** What only a POST can be refused for: its body; and only a POST writes. */
+const postRefusals = {
+  413: refused(`The form body is larger than ${MAX_LINK_BODY_BYTES / 1024} KiB (nothing recorded)`),
+  500: refused(FAILED),
+};
+
 const linkRoute = (operationId: string, method: "get" | "post", path: string, summary: string, description: string) =>
   createRoute({
     operationId,
@@ -47,7 +60,7 @@ const linkRoute = (operationId: string, method: "get" | "post", path: string, su
     summary,
     description,
     request: { params: LinkParams, query: LinkQuery },
-    responses: { 200: html("The page (or, with Accept: application/json, the outcome)"), ...refusals },
+    responses: { 200: html("The page (or, for a client preferring application/json or a +json type, the outcome)"), ...refusals, ...(method === "post" ? postRefusals : {}) },
   });
 
 /** The public pages behind double opt-in and opt-out links. */

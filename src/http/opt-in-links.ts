@@ -1,13 +1,40 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { ConfigError, settings } from "../config";
 import { confirmOptIn, confirmOptOut, inspectOptIn, inspectOptOut, type ConfirmationContext, type LinkOutcome } from "../consent/double-opt-in";
+import { verifyLink, type KeyRing, type LinkPurpose } from "../consent/link-token";
 import { maskIdentifier, type PageModel } from "../pages/link-page";
 import type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import type { AppEnv } from "./app-env";
-import { pageContext, respondWithLinkPage, type PageContext } from "./link-page-response";
-import { linkRoutes, type LinkResult } from "./link-routes";
+import { LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./link-page-response";
+import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./link-routes";
 import { wantsJson } from "./negotiation";
 import { throwOnInvalid } from "./validation";
+
+/** The keys links are signed with (as double-opt-in.ts reads them for its own verification). */
+function linkKeys(env: Env): KeyRing {
+  const config = settings(env);
+  if (!config.OPT_IN_SIGNING_KEY) throw new ConfigError("OPT_IN_SIGNING_KEY", "is not set");
+  return { current: config.OPT_IN_SIGNING_KEY, previous: config.OPT_IN_PREVIOUS_SIGNING_KEYS };
+}
+
+/**
+ * Refuses a forged, altered or expired link before its body is read (anyone can POST to a link
+ * URL), then reads at most MAX_LINK_BODY_BYTES of it, refused on the link's own page.
+ */
+const verifiedLinkBody = (purpose: LinkPurpose) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const { organizationId } = await verifyLink(c.req.param("token")!, purpose, linkKeys(c.env));
+    const limit = bodyLimit({
+      maxSize: MAX_LINK_BODY_BYTES,
+      onError: () => {
+        throw new LinkBodyTooLarge(MAX_LINK_BODY_BYTES, organizationId);
+      },
+    });
+    return limit(c, next);
+  });
 
 /** Who is confirming: the proof stored with the event. */
 async function confirmation(c: Context<AppEnv>): Promise<ConfirmationContext> {
@@ -57,6 +84,6 @@ const handle =
 /** The public pages behind double opt-in and opt-out links. */
 export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(linkRoutes.showOptIn, handle((env, token) => inspectOptIn(env, token)))
-  .openapi(linkRoutes.confirmOptIn, handle(async (env, token, c) => confirmOptIn(env, c.executionCtx, token, await confirmation(c))))
+  .openapi({ ...linkRoutes.confirmOptIn, middleware: [verifiedLinkBody("opt-in")] }, handle(async (env, token, c) => confirmOptIn(env, c.executionCtx, token, await confirmation(c))))
   .openapi(linkRoutes.showOptOut, handle((env, token) => inspectOptOut(env, token)))
-  .openapi(linkRoutes.confirmOptOut, handle(async (env, token, c) => confirmOptOut(env, c.executionCtx, token, await confirmation(c))));
+  .openapi({ ...linkRoutes.confirmOptOut, middleware: [verifiedLinkBody("opt-out")] }, handle(async (env, token, c) => confirmOptOut(env, c.executionCtx, token, await confirmation(c))));

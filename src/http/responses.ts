@@ -21,10 +21,13 @@ function refusals(format: (description: string) => ReturnType<ReturnType<typeof 
   return Object.fromEntries(Object.entries(descriptions).map(([status, description]) => [status, format(description)]));
 }
 
+/** A failure may come after the ledger committed: only the history tells. */
+export const FAILED = "The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again";
+
 const AUTHENTICATED = {
   401: "Missing or invalid credentials",
   403: "The credentials lack the scope this operation needs",
-  500: "The gateway failed or is misconfigured",
+  500: FAILED,
   503: "The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds",
 };
 const INVALID = { 400: "The request is invalid: `errors` names each field and what is wrong" };
@@ -43,6 +46,7 @@ export const copilotRefusals = refusals(answer("application/json", CopilotError)
   400: "Validation failed (`COMMON.REQUEST_VALIDATION`)",
   401: "Invalid credentials (`AUTH.UNAUTHORIZED`)",
   403: "The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)",
+  500: `${FAILED} (\`COMMON.REQUEST_VALIDATION\`)`,
   503: "The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`), or a store is overloaded (`COMMON.REQUEST_VALIDATION`, nothing recorded); retry after Retry-After seconds",
 });
 

@@ -10,6 +10,7 @@ export type PageModel =
   | { kind: "withdrawn"; topic: string }
   | { kind: "expired" }
   | { kind: "invalid" }
+  | { kind: "too_large" }
   | { kind: "opt_out_confirm"; topic: string; recipient: string; action: string }
   | { kind: "opt_out_success"; topic: string };
 
@@ -71,6 +72,7 @@ function title(model: PageModel, t: Dictionary): string {
     case "withdrawn": return t.withdrawnTitle;
     case "expired": return t.expiredTitle;
     case "invalid": return t.invalidTitle;
+    case "too_large": return t.tooLargeTitle;
     case "opt_out_confirm": return t.optOutTitle;
     case "opt_out_success": return t.optOutSuccessTitle;
   }
@@ -121,6 +123,8 @@ function Body({ model, t }: { model: PageModel; t: Dictionary }) {
       );
     case "invalid":
       return <p>{t.invalidBody}</p>;
+    case "too_large":
+      return <p>{t.tooLargeBody}</p>;
     case "opt_out_success":
       return <p>{t.optOutSuccessBody(model.topic)}</p>;
   }

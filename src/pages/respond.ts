@@ -11,7 +11,7 @@ export const PAGE_HEADERS = { "X-Robots-Tag": "noindex, nofollow" };
 export function respondWithPage(
   c: Context,
   model: PageModel,
-  status: 200 | 400 | 409 | 410,
+  status: 200 | 400 | 409 | 410 | 413,
   { lang, branding }: { lang: Language; branding?: Branding },
 ): Response {
   const page = LinkPage({ model, lang, t: DICTIONARIES[lang], branding, nonce: c.get("secureHeadersNonce") ?? "" });

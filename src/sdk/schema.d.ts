@@ -497,7 +497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -584,7 +584,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -660,7 +660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -733,7 +733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -820,7 +820,7 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
-            /** @description The gateway failed or is misconfigured */
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
                     [name: string]: unknown;
@@ -855,7 +855,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -912,7 +912,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -952,6 +952,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The form body is larger than 16 KiB (nothing recorded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     handleOptOutWithToken: {
@@ -969,7 +989,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1026,7 +1046,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The page (or, with Accept: application/json, the outcome) */
+            /** @description The page (or, for a client preferring application/json or a +json type, the outcome) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1058,6 +1078,26 @@ export interface operations {
             };
             /** @description The link has expired, or its signing key was retired (nothing recorded) */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The form body is larger than 16 KiB (nothing recorded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signLink } from "../../src/consent/link-token";
 import { ledgerFor } from "../../src/consent/service";
+import { MAX_LINK_BODY_BYTES } from "../../src/http/link-routes";
+import { app } from "../../src/index";
 import { basic, list, postJson, publish, uniqueEmail } from "../helpers/gateway";
 
 const requestOptIn = (body: Record<string, unknown>, authorization?: string) =>
@@ -344,5 +347,90 @@ describe("opt-out links", () => {
     const swapped = opt_in_url.replace("/v1/opt-in/", "/v1/opt-out/");
     expect((await click(swapped)).status).toBe(400);
     expect(await history(identifier)).toHaveLength(1);
+  });
+});
+
+describe("link bodies: the token first, then at most MAX_LINK_BODY_BYTES", () => {
+  const MIB = 1024 * 1024;
+  const form = { "Content-Type": "application/x-www-form-urlencoded" };
+  /** A form body of `bytes` bytes that still says List-Unsubscribe=One-Click. */
+  const oneClick = (bytes: number) => `List-Unsubscribe=One-Click&pad=${"x".repeat(bytes - "List-Unsubscribe=One-Click&pad=".length)}`;
+  /** The same body without a Content-Length: sent in chunks, as the platform passes a chunked upload. */
+  const streamed = (text: string) => new Blob([text]).stream();
+
+  /** Calls the app with this very Request, so the test can see whether its body was read. */
+  async function direct(request: Request) {
+    const ctx = createExecutionContext();
+    const response = await app.request(request, undefined, env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  }
+
+  it.each([
+    ["with a Content-Length", (text: string) => text],
+    ["streamed", streamed],
+  ])("a 1 MiB body %s on a forged token: the invalid-link refusal, the body unread", async (_, body) => {
+    for (const path of ["/v1/opt-in/garbage", "/v1/opt-out/garbage"]) {
+      for (const accept of ["text/html", "application/json"]) {
+        const request = new Request(`https://consent.example.test${path}`, { method: "POST", headers: { ...form, Accept: accept }, body: body(oneClick(MIB)) });
+        const response = await direct(request);
+        expect(response.status, `${path} ${accept}`).toBe(400);
+        if (accept === "text/html") expect(await response.text()).toContain("Dieser Link ist ungültig");
+        else expect(await response.json()).toMatchObject({ type: "urn:consent-gateway:problem:invalid_link" });
+        expect(request.bodyUsed, `${path} ${accept}`).toBe(false);
+      }
+    }
+  });
+
+  it.each([
+    ["with a Content-Length", (text: string) => text],
+    ["streamed", streamed],
+  ])("a body %s over the limit on a valid token: 413, on the link's page or as a problem, and nothing recorded", async (_, body) => {
+    const { identifier, opt_in_url, opt_out_url } = await newOptIn();
+    for (const url of [opt_in_url, opt_out_url]) {
+      const page = await open(url, { method: "POST", headers: form, body: body(oneClick(MAX_LINK_BODY_BYTES + 1)) });
+      expect(page.status, url).toBe(413);
+      expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+      const html = await page.text();
+      expect(html).toContain("Die Anfrage ist zu groß");
+      // The token was verified first: the page is the organization's.
+      expect(html).toContain("Im Auftrag von Acme &lt;Energy&gt;");
+
+      const problem = await open(url, { method: "POST", headers: { ...form, Accept: "application/json" }, body: body(oneClick(MIB)) });
+      expect(problem.status, url).toBe(413);
+      expect(problem.headers.get("Content-Type")).toBe("application/problem+json");
+      expect(await problem.json()).toMatchObject({ type: "urn:consent-gateway:problem:payload_too_large", status: 413, detail: expect.stringContaining(`${MAX_LINK_BODY_BYTES} bytes`) });
+    }
+    expect((await history(identifier)).map((e) => e.type)).toEqual(["DOUBLE_OPT_IN_REQUESTED"]);
+  });
+
+  it.each([
+    ["with a Content-Length", (text: string) => text],
+    ["streamed", streamed],
+  ])("a one-click body %s of exactly the limit still opts out", async (_, body) => {
+    const { identifier, opt_out_url } = await newOptIn();
+    const response = await open(opt_out_url, { method: "POST", headers: { ...form, Accept: "application/json" }, body: body(oneClick(MAX_LINK_BODY_BYTES)) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ outcome: "unsubscribed", event: { type: "OPT_OUT", meta: { one_click: true } } });
+    expect((await history(identifier))[0].type).toBe("OPT_OUT");
+  });
+});
+
+describe("links answer JSON to +json clients", () => {
+  it.each(["application/problem+json", "application/vnd.foo+json", "text/html;q=0.5, application/problem+json"])("%s: problems for refusals, LinkResult for outcomes", async (accept) => {
+    const refused = await click("https://consent.example.test/v1/opt-in/garbage", { Accept: accept });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("Content-Type")).toBe("application/problem+json");
+    expect(await refused.json()).toMatchObject({ type: "urn:consent-gateway:problem:invalid_link", status: 400 });
+
+    const { opt_in_url } = await newOptIn();
+    expect(await (await open(opt_in_url, { headers: { Accept: accept } })).json()).toEqual({ outcome: "pending", topic: "NEWSLETTER" });
+    expect(await (await click(opt_in_url, { Accept: accept })).json()).toMatchObject({ outcome: "confirmed", event: { type: "DOUBLE_OPT_IN" } });
+  });
+
+  it("a +json range ranked below HTML gets the page", async () => {
+    const refused = await click("https://consent.example.test/v1/opt-in/garbage", { Accept: "text/html, application/problem+json;q=0.9" });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Dieser Link ist ungültig");
   });
 });

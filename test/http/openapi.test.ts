@@ -130,8 +130,20 @@ describe("GET /openapi.json", () => {
     expect(optIn.security).toBeUndefined();
     expect(Object.keys(optIn.responses).sort()).toEqual(["200", "400", "409", "410"]);
     expect(optIn.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(["path:token", "query:lang"]);
+    for (const path of ["/v1/opt-in/{token}", "/v1/opt-out/{token}"]) {
+      expect(Object.keys(paths[path].post.responses).sort()).toEqual(["200", "400", "409", "410", "413", "500"]);
+    }
     const list = paths["/v1/consent/{identifier}"].get;
     expect(list.parameters.find((p: any) => p.name === "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 50 });
+  });
+
+  it("says of every 500 that a write may have been recorded", async () => {
+    const { paths } = await fetchDocument();
+    const descriptions = Object.values(paths).flatMap((operations: any) =>
+      Object.values(operations).flatMap((operation: any) => (operation.responses?.["500"] ? [operation.responses["500"].description] : [])),
+    );
+    expect(descriptions.length).toBeGreaterThan(5);
+    for (const description of descriptions) expect(description).toContain("may have been recorded: read the history");
   });
 });
 

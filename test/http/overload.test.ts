@@ -17,6 +17,18 @@ function overloadedLedgers(): Env["IDENTIFIER_LEDGER"] {
   });
 }
 
+/** The real ledger namespace, whose objects fail as a reset one does: possibly after the event was committed. */
+function resetLedgers(): Env["IDENTIFIER_LEDGER"] {
+  const reset = () => Object.assign(new Error("Network connection lost."), { retryable: true });
+  return new Proxy(env.IDENTIFIER_LEDGER, {
+    get(target, property) {
+      if (property === "get") return () => new Proxy({}, { get: () => async () => { throw reset(); } });
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** The real D1 binding, answering every query as an overloaded database does. */
 function overloadedD1(): D1Database {
   const refuse = () => {
@@ -62,5 +74,25 @@ describe("overload", () => {
     expect(response.status).toBe(503);
     expect(response.headers.get("Retry-After")).toBe("1");
     expect(logs.lines()).toHaveLength(1);
+  });
+});
+
+describe("a failure that may come after the commit", () => {
+  it("answers 500 saying the request may have been recorded, on both surfaces", async () => {
+    const identifier = uniqueEmail("reset");
+    const logs = captureConsole();
+    const response = await send("/v1/consent/publish", post({ type: "OPT_OUT", topic: "T", identifier }), { IDENTIFIER_LEDGER: resetLedgers() });
+    expect(response.status).toBe(500);
+    const problem = await response.json<any>();
+    expect(problem).toMatchObject({ type: "urn:consent-gateway:problem:internal", status: 500 });
+    expect(problem.detail).toContain("may have been recorded");
+    expect(problem.detail).not.toMatch(/not (been )?(completed|recorded)|nothing was recorded/);
+
+    const copilot = await send("/v2/api/report/user_copilot_analysis_consent_changed", post({ consent_value: false, user_id: identifier }), {
+      IDENTIFIER_LEDGER: resetLedgers(),
+    });
+    expect(copilot.status).toBe(500);
+    expect(await copilot.json()).toEqual({ reason: "COMMON.REQUEST_VALIDATION", error_message: problem.detail });
+    expect(logs.lines().map((line) => JSON.parse(line).message)).toEqual(["unhandled error", "unhandled error"]);
   });
 });

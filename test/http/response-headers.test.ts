@@ -97,6 +97,11 @@ describe("content negotiation on link pages", () => {
     ["a client preferring JSON by q", "text/html;q=0.5, application/json", "application/json"],
     ["a client refusing HTML", "text/html;q=0, */*", "application/json"],
     ["a client taking any application type", "application/*", "application/json"],
+    ["a problem+json client", "application/problem+json", "application/json"],
+    ["a vendor +json client", "application/vnd.foo+json", "application/json"],
+    ["a client preferring +json by q", "text/html;q=0.8, application/vnd.foo+json", "application/json"],
+    ["a client preferring HTML to +json by q", "text/html, application/problem+json;q=0.8", "text/html"],
+    ["a client refusing +json", "application/problem+json;q=0, text/html;q=0.1", "text/html"],
   ])("%s gets %s", async (_, accept, expected) => {
     const url = await newOptIn();
     const response = await exports.default.fetch(new Request(url, { headers: accept === undefined ? {} : { Accept: accept } }));

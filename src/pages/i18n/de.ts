@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Um Ihre Einwilligung zu geben, melden Sie sich bitte erneut dort an, wo Sie es zuerst getan haben; Sie erhalten dann eine neue Bestätigungs-E-Mail.",
   invalidTitle: "Dieser Link ist ungültig",
   invalidBody: "Der Link ist unvollständig oder wurde verändert. Bitte öffnen Sie ihn erneut aus der E-Mail oder kopieren Sie den ganzen Link in Ihren Browser.",
+  tooLargeTitle: "Die Anfrage ist zu groß",
+  tooLargeBody: "Es wurde nichts gespeichert. Bitte öffnen Sie den Link erneut aus der E-Mail und verwenden Sie die Schaltfläche auf der Seite.",
   optOutTitle: "Abmelden",
   optOutIntro: (topic) => `Möchten Sie Ihre Einwilligung für „${topic}“ widerrufen?`,
   optOutButton: "Ja, abmelden",

@@ -35,6 +35,10 @@ export interface Dictionary {
   invalidTitle: string;
   invalidBody: string;
 
+  /** A link's form POST with a body over the limit (no browser sends one). */
+  tooLargeTitle: string;
+  tooLargeBody: string;
+
   optOutTitle: string;
   optOutIntro: (topic: string) => string;
   optOutButton: string;

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "To give your consent, sign up again where you first did; you will receive a new confirmation email.",
   invalidTitle: "This link is not valid",
   invalidBody: "The link is incomplete or has been altered. Please open it again from the email, or copy the whole link into your browser.",
+  tooLargeTitle: "The request is too large",
+  tooLargeBody: "Nothing was recorded. Please open the link from the email again and use the button on the page.",
   optOutTitle: "Unsubscribe",
   optOutIntro: (topic) => `Do you want to withdraw your consent for “${topic}”?`,
   optOutButton: "Yes, unsubscribe me",

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Para dar su consentimiento, vuelva a registrarse donde lo hizo la primera vez; recibirá un nuevo correo de confirmación.",
   invalidTitle: "Este enlace no es válido",
   invalidBody: "El enlace está incompleto o ha sido modificado. Ábralo de nuevo desde el correo o copie el enlace completo en su navegador.",
+  tooLargeTitle: "La solicitud es demasiado grande",
+  tooLargeBody: "No se ha registrado nada. Abra de nuevo el enlace desde el correo y utilice el botón de la página.",
   optOutTitle: "Darse de baja",
   optOutIntro: (topic) => `¿Quiere retirar su consentimiento para «${topic}»?`,
   optOutButton: "Sí, darme de baja",

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Pour donner votre consentement, inscrivez-vous à nouveau là où vous l’aviez fait ; vous recevrez un nouvel e-mail de confirmation.",
   invalidTitle: "Ce lien n’est pas valide",
   invalidBody: "Le lien est incomplet ou a été modifié. Ouvrez-le à nouveau depuis l’e-mail ou copiez le lien entier dans votre navigateur.",
+  tooLargeTitle: "La requête est trop volumineuse",
+  tooLargeBody: "Rien n’a été enregistré. Ouvrez à nouveau le lien depuis l’e-mail et utilisez le bouton de la page.",
   optOutTitle: "Se désabonner",
   optOutIntro: (topic) => `Voulez-vous retirer votre consentement pour « ${topic} » ?`,
   optOutButton: "Oui, me désabonner",

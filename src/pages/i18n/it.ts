@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Per dare il tuo consenso, iscriviti di nuovo dove l’avevi fatto; riceverai una nuova email di conferma.",
   invalidTitle: "Questo link non è valido",
   invalidBody: "Il link è incompleto o è stato modificato. Aprilo di nuovo dall’email o copia l’intero link nel browser.",
+  tooLargeTitle: "La richiesta è troppo grande",
+  tooLargeBody: "Non è stato registrato nulla. Apri di nuovo il link dall’email e usa il pulsante della pagina.",
   optOutTitle: "Annulla l’iscrizione",
   optOutIntro: (topic) => `Vuoi revocare il tuo consenso per «${topic}»?`,
   optOutButton: "Sì, annulla l’iscrizione",

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Meld u opnieuw aan waar u dat eerder deed om uw toestemming te geven; u ontvangt dan een nieuwe bevestigingsmail.",
   invalidTitle: "Deze link is ongeldig",
   invalidBody: "De link is onvolledig of gewijzigd. Open hem opnieuw vanuit de e-mail of kopieer de hele link naar uw browser.",
+  tooLargeTitle: "Het verzoek is te groot",
+  tooLargeBody: "Er is niets vastgelegd. Open de link opnieuw vanuit de e-mail en gebruik de knop op de pagina.",
   optOutTitle: "Afmelden",
   optOutIntro: (topic) => `Wilt u uw toestemming voor „${topic}” intrekken?`,
   optOutButton: "Ja, meld mij af",

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Aby wyrazić zgodę, zapisz się ponownie tam, gdzie zrobiłeś to wcześniej; otrzymasz nowy e-mail z potwierdzeniem.",
   invalidTitle: "Ten link jest nieprawidłowy",
   invalidBody: "Link jest niekompletny lub został zmieniony. Otwórz go ponownie z wiadomości e-mail lub skopiuj cały link do przeglądarki.",
+  tooLargeTitle: "Żądanie jest zbyt duże",
+  tooLargeBody: "Nic nie zostało zapisane. Otwórz ponownie link z wiadomości e-mail i użyj przycisku na stronie.",
   optOutTitle: "Wypisz się",
   optOutIntro: (topic) => `Czy chcesz wycofać zgodę na „${topic}”?`,
   optOutButton: "Tak, wypisz mnie",

@@ -22,6 +22,8 @@ export default {
   expiredNextSteps: "Para dar o seu consentimento, inscreva-se novamente onde o fez da primeira vez; receberá um novo e-mail de confirmação.",
   invalidTitle: "Esta ligação não é válida",
   invalidBody: "A ligação está incompleta ou foi alterada. Abra-a novamente a partir do e-mail ou copie a ligação completa para o navegador.",
+  tooLargeTitle: "O pedido é demasiado grande",
+  tooLargeBody: "Nada foi registado. Abra novamente a ligação a partir do e-mail e utilize o botão da página.",
   optOutTitle: "Cancelar subscrição",
   optOutIntro: (topic) => `Quer retirar o seu consentimento para «${topic}»?`,
   optOutButton: "Sim, cancelar subscrição",
