@@ -32,10 +32,10 @@ export function queueBatches(entries: IndexEntry[]): IndexEntry[][] {
 /** How long an entry waits for others from concurrent requests to share its batch (at 150 publishes/s: ~15). */
 const GATHER_MS = 100;
 
+/** A batch being gathered: plain data, so that later requests may add their entries to it. */
 interface Gathering {
   entries: IndexEntry[];
   bytes: number;
-  sent: Promise<void>;
 }
 
 /** Batches being gathered, one per queue binding (per isolate: entries from all its requests). */
@@ -43,31 +43,33 @@ const gathering = new WeakMap<Queue<IndexEntry>, Gathering>();
 
 /**
  * Hands a committed event to the D1 index without paying a queue send per event: entries from
- * concurrent requests gather for GATHER_MS and leave in one sendBatch. A lost batch costs
- * nothing but time: the event stays in its ledger's outbox, whose alarm re-sends it.
- * `waitUntil` keeps the request's context alive until its batch is sent.
+ * concurrent requests gather for GATHER_MS and leave in one sendBatch. Only the request that opened
+ * a batch waits for it (its own timer and send, in its own `waitUntil`): a request must never await
+ * another's promise. Later requests add their entry to the batch still gathering if it has room,
+ * else open one. A lost batch costs nothing but time: the event stays in its ledger's outbox, whose
+ * alarm re-sends it.
  */
 export function feedIndex(env: Env, waitUntil: (promise: Promise<unknown>) => void, entry: IndexEntry): void {
   const queue = env.INDEX_QUEUE as Queue<IndexEntry>;
   const bytes = entryBytes(entry);
-  let batch = gathering.get(queue);
-  if (!batch || batch.entries.length >= MAX_MESSAGES || batch.bytes + bytes > MAX_BYTES) {
-    const entries: IndexEntry[] = [];
-    batch = {
-      entries,
-      bytes: 0,
-      sent: new Promise<void>((resolve) => setTimeout(resolve, GATHER_MS)).then(async () => {
-        if (gathering.get(queue) === batch) gathering.delete(queue);
-        try {
-          await queue.sendBatch(entries.map((body) => ({ body })));
-        } catch (error) {
-          log(env, "warn", "index queue refused a batch; the ledgers' alarms will re-send it", { entries: entries.length, ...errorFields(error) });
-        }
-      }),
-    };
-    gathering.set(queue, batch);
+  const open = gathering.get(queue);
+  if (open && open.entries.length < MAX_MESSAGES && open.bytes + bytes <= MAX_BYTES) {
+    open.entries.push(entry);
+    open.bytes += bytes;
+    return;
   }
-  batch.entries.push(entry);
-  batch.bytes += bytes;
-  waitUntil(batch.sent);
+  const batch: Gathering = { entries: [entry], bytes };
+  gathering.set(queue, batch);
+  waitUntil(
+    (async () => {
+      await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+      // Sending: closed to further entries.
+      if (gathering.get(queue) === batch) gathering.delete(queue);
+      try {
+        await queue.sendBatch(batch.entries.map((body) => ({ body })));
+      } catch (error) {
+        log(env, "warn", "index queue refused a batch; the ledgers' alarms will re-send it", { entries: batch.entries.length, ...errorFields(error) });
+      }
+    })(),
+  );
 }
