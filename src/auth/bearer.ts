@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
 import { SCOPES, type Scope, type Settings } from "../config";
 import { hmacKey } from "../hmac-key";
 import { KeysUnavailable, Unauthenticated } from "./errors";
+import { keySet } from "./jwks";
 import type { Principal } from "./principal";
 
 /** A refused bearer token, with RFC 6750's error code. */
@@ -10,24 +11,12 @@ const refused = (message: string) => new Unauthenticated(message, "invalid_token
 /** Algorithms accepted from a JWKS; HS256 is accepted only with JWT_SECRET. Never `none`. */
 const JWKS_ALGORITHMS = ["RS256", "ES256"];
 
-/** Key sets are cached per URL for the isolate's life; jose refreshes them on unknown `kid`. */
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-function keySet(url: string) {
-  let set = keySets.get(url);
-  if (!set) {
-    set = createRemoteJWKSet(new URL(url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
-    keySets.set(url, set);
-  }
-  return set;
-}
-
 /**
- * Whether verifying failed for want of the key set rather than on the token: the fetch failed or
- * timed out, or the endpoint answered other than 200 or no key set (jose's generic error and JWKSInvalid).
+ * Whether verifying failed on the key set rather than on the token (besides the set being
+ * unavailable, jwks.ts's KeysUnavailable): a key jose cannot use (not jose's error, or JWKSInvalid).
  */
 function keySetFailed(error: unknown): boolean {
-  if (!(error instanceof errors.JOSEError)) return true;
-  return error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error.code === "ERR_JOSE_GENERIC";
+  return !(error instanceof errors.JOSEError) || error instanceof errors.JWKSInvalid;
 }
 
 /**
@@ -73,7 +62,7 @@ async function verifyToken(token: string, config: Settings): Promise<{ principal
       throw refused(`The bearer token's algorithm (${alg ?? "none"}) is not accepted.`);
     }
   } catch (error) {
-    if (error instanceof Unauthenticated) throw error;
+    if (error instanceof Unauthenticated || error instanceof KeysUnavailable) throw error;
     if (keySetFailed(error)) throw new KeysUnavailable(String(error));
     if (error instanceof errors.JWTExpired) throw refused("The bearer token has expired.");
     if (error instanceof errors.JWTClaimValidationFailed) {

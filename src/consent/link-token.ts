@@ -29,15 +29,15 @@ export interface KeyRing {
 }
 
 const encoder = new TextEncoder();
-const kids = new Map<string, Promise<string>>();
+/** Key ids per secret: computed strings, never a pending digest (a request must not await another's promise). */
+const kids = new Map<string, string>();
 
 /** A key's id: a short digest of it, so rotating needs no naming scheme and reveals nothing. */
-function kidOf(secret: string): Promise<string> {
+async function kidOf(secret: string): Promise<string> {
   let kid = kids.get(secret);
   if (!kid) {
-    kid = crypto.subtle
-      .digest("SHA-256", encoder.encode(`consent-gateway link key:${secret}`))
-      .then((digest) => base64url.encode(new Uint8Array(digest).slice(0, 9)));
+    const digest = await crypto.subtle.digest("SHA-256", encoder.encode(`consent-gateway link key:${secret}`));
+    kid = base64url.encode(new Uint8Array(digest).slice(0, 9));
     kids.set(secret, kid);
   }
   return kid;

@@ -39,6 +39,38 @@ describe("verifyBearer", () => {
     await expect(verifyBearer(token, { ...settings(env), JWT_JWKS_URL: brokenUrl })).rejects.toBeInstanceOf(KeysUnavailable);
   });
 
+  it("keeps a key set 10 minutes, and fetches it again for an unknown kid at most every 30 s", async () => {
+    // The test's identity provider, under a URL of its own: a key set of its own, fetches counted.
+    const url = `https://idp.${crypto.randomUUID()}.test/.well-known/jwks.json`;
+    const realFetch = globalThis.fetch;
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation((input, init) =>
+      realFetch(new Request(input).url === url ? env.JWT_JWKS_URL : input, init),
+    );
+    vi.useFakeTimers({ toFake: ["Date"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+      fetchSpy.mockRestore();
+    });
+    const fetches = () => fetchSpy.mock.calls.filter(([input]) => new Request(input).url === url).length;
+    const config = { ...settings(env), JWT_JWKS_URL: url };
+    const verify = async (kid?: string) =>
+      verifyBearer((await rs256({ organization_id: "org-acme", jti: crypto.randomUUID() }, { kid })).slice("Bearer ".length), config);
+
+    await verify();
+    await verify();
+    expect(fetches()).toBe(1);
+    // A kid the set lacks: not fetched again within 30 s of the last fetch, then once.
+    await expect(verify("rotated")).rejects.toThrow("The bearer token's signature does not verify.");
+    expect(fetches()).toBe(1);
+    vi.advanceTimersByTime(30_000);
+    await expect(verify("rotated")).rejects.toThrow("The bearer token's signature does not verify.");
+    await expect(verify("rotated")).rejects.toThrow("The bearer token's signature does not verify.");
+    expect(fetches()).toBe(2);
+    vi.advanceTimersByTime(10 * 60_000);
+    await verify();
+    expect(fetches()).toBe(3);
+  });
+
   it("answers a token verified lately from memory, but never past its exp", async () => {
     // A settings object of its own: a cache of its own.
     const config = { ...settings(env) };

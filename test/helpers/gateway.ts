@@ -19,11 +19,12 @@ export async function hs256(claims: JWTPayload, { expiresIn = "5m", secret = env
     .sign(new TextEncoder().encode(secret))}`;
 }
 
-export async function rs256(claims: JWTPayload) {
+/** `kid` names another key than the one it is signed with, e.g. one the key set does not have. */
+export async function rs256(claims: JWTPayload, { kid }: { kid?: string } = {}) {
   const jwk = JSON.parse(env.TEST_JWT_PRIVATE_JWK);
   const key = await importJWK(jwk, "RS256");
   return `Bearer ${await new SignJWT(claims)
-    .setProtectedHeader({ alg: "RS256", kid: jwk.kid })
+    .setProtectedHeader({ alg: "RS256", kid: kid ?? jwk.kid })
     .setExpirationTime("5m")
     .sign(key)}`;
 }
