@@ -4,8 +4,10 @@ import type { ConsentEvent, JsonObject } from "../consent-event";
 import type { Language } from "../languages";
 import { appendedEvent } from "../storage/event-record";
 import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
+
+export type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
-import { signLink, verifyLink, type KeyRing, type LinkClaims } from "./link-token";
+import { signLink, verifyLink, type KeyRing, type LinkClaims, type LinkPurpose } from "./link-token";
 import { appendEvent, feedSoon, type Background } from "./service";
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -85,9 +87,13 @@ export async function requestDoubleOptIn(
   };
 }
 
-/** A verified link and the ledger it points to. */
-async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") {
-  const claims = await verifyLink(token, purpose, keyRing(settings(env)));
+/** Verifies a link's token for `purpose` with the organization's key ring; throws LinkRefused saying why not. */
+export function verifyLinkToken(env: Env, token: string, purpose: LinkPurpose): Promise<LinkClaims> {
+  return verifyLink(token, purpose, keyRing(settings(env)));
+}
+
+/** The ledger a verified link points to. */
+function ledgerOfLink(env: Env, claims: LinkClaims) {
   let id: DurableObjectId;
   try {
     id = env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId);
@@ -95,7 +101,7 @@ async function openLink(env: Env, token: string, purpose: "opt-in" | "opt-out") 
     // Signed by us, yet naming no ledger of this namespace: as good as forged.
     throw new LinkRefused("invalid", claims.organizationId);
   }
-  return { claims, stub: env.IDENTIFIER_LEDGER.get(id) };
+  return env.IDENTIFIER_LEDGER.get(id);
 }
 
 export interface LinkOutcome<S> {
@@ -133,31 +139,27 @@ function proofOf(source: string, context: ConfirmationContext, extra: JsonObject
 }
 
 /** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */
-export async function inspectOptIn(env: Env, token: string): Promise<LinkOutcome<OptInStatus>> {
-  const { claims, stub } = await openLink(env, token, "opt-in");
-  return outcome(claims, await stub.optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
+export async function inspectOptIn(env: Env, claims: LinkClaims): Promise<LinkOutcome<OptInStatus>> {
+  return outcome(claims, await ledgerOfLink(env, claims).optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
 }
 
 /** Confirms an opt-in link: records DOUBLE_OPT_IN with proof, at most once per request. */
-export async function confirmOptIn(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
-  const { claims, stub } = await openLink(env, token, "opt-in");
+export async function confirmOptIn(env: Env, background: Background, claims: LinkClaims, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
   const requestSequence = claims.requestSequence!;
   const { proof, meta } = proofOf("double-opt-in-link", context, { double_opt_in: true, request_sequence: requestSequence });
-  const view = await stub.confirmOptIn(claims.organizationId, requestSequence, claims.topic, proof);
+  const view = await ledgerOfLink(env, claims).confirmOptIn(claims.organizationId, requestSequence, claims.topic, proof);
   feedSoon(env, background, view.appended);
   return outcome(claims, view, { meta });
 }
 
-export async function inspectOptOut(env: Env, token: string): Promise<LinkOutcome<OptOutStatus>> {
-  const { claims, stub } = await openLink(env, token, "opt-out");
-  return outcome(claims, await stub.optOutStatus(claims.organizationId, claims.topic));
+export async function inspectOptOut(env: Env, claims: LinkClaims): Promise<LinkOutcome<OptOutStatus>> {
+  return outcome(claims, await ledgerOfLink(env, claims).optOutStatus(claims.organizationId, claims.topic));
 }
 
 /** Opts out through a link (a form button or an RFC 8058 one-click POST). */
-export async function confirmOptOut(env: Env, background: Background, token: string, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
-  const { claims, stub } = await openLink(env, token, "opt-out");
+export async function confirmOptOut(env: Env, background: Background, claims: LinkClaims, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
   const { proof, meta } = proofOf("opt-out-link", context, { one_click: context.oneClick ?? false });
-  const view = await stub.optOut(claims.organizationId, claims.topic, proof);
+  const view = await ledgerOfLink(env, claims).optOut(claims.organizationId, claims.topic, proof);
   feedSoon(env, background, view.appended);
   return outcome(claims, view, { meta });
 }

@@ -1,8 +1,10 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Principal } from "../auth/principal";
+import type { LinkClaims } from "../consent/link-token";
 
 /** Hono's environment for every route: the worker's bindings and what middleware sets. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { principal: Principal } & RequestIdVariables;
+  /** `principal` on authenticated routes, `link` (a verified link's claims) on link routes. */
+  Variables: { principal: Principal; link: LinkClaims } & RequestIdVariables;
 }

@@ -2,35 +2,39 @@ import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { ConfigError, settings } from "../config";
-import { confirmOptIn, confirmOptOut, inspectOptIn, inspectOptOut, type ConfirmationContext, type LinkOutcome } from "../consent/double-opt-in";
-import { verifyLink, type KeyRing, type LinkPurpose } from "../consent/link-token";
+import {
+  confirmOptIn,
+  confirmOptOut,
+  inspectOptIn,
+  inspectOptOut,
+  verifyLinkToken,
+  type ConfirmationContext,
+  type LinkOutcome,
+  type OptInStatus,
+  type OptOutStatus,
+} from "../consent/double-opt-in";
+import type { LinkClaims, LinkPurpose } from "../consent/link-token";
 import { maskIdentifier, type PageModel } from "../pages/link-page";
-import type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import type { AppEnv } from "./app-env";
 import { LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./link-page-response";
 import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./link-routes";
 import { wantsJson } from "./negotiation";
 import { throwOnInvalid } from "./validation";
 
-/** The keys links are signed with (as double-opt-in.ts reads them for its own verification). */
-function linkKeys(env: Env): KeyRing {
-  const config = settings(env);
-  if (!config.OPT_IN_SIGNING_KEY) throw new ConfigError("OPT_IN_SIGNING_KEY", "is not set");
-  return { current: config.OPT_IN_SIGNING_KEY, previous: config.OPT_IN_PREVIOUS_SIGNING_KEYS };
-}
-
 /**
- * Refuses a forged, altered or expired link before its body is read (anyone can POST to a link
- * URL), then reads at most MAX_LINK_BODY_BYTES of it, refused on the link's own page.
+ * Verifies the link before anything else (anyone can send anything to a link URL): a forged,
+ * altered or expired link is refused before its body is read; a POST's body is then read up to
+ * MAX_LINK_BODY_BYTES, refused on the link's own page.
  */
-const verifiedLinkBody = (purpose: LinkPurpose) =>
+const verified = (purpose: LinkPurpose, { body }: { body: boolean }) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const { organizationId } = await verifyLink(c.req.param("token")!, purpose, linkKeys(c.env));
+    const claims = await verifyLinkToken(c.env, c.req.param("token")!, purpose);
+    c.set("link", claims);
+    if (!body) return next();
     const limit = bodyLimit({
       maxSize: MAX_LINK_BODY_BYTES,
       onError: () => {
-        throw new LinkBodyTooLarge(MAX_LINK_BODY_BYTES, organizationId);
+        throw new LinkBodyTooLarge(MAX_LINK_BODY_BYTES, claims.organizationId);
       },
     });
     return limit(c, next);
@@ -71,9 +75,9 @@ function present({ claims: { topic, redirectUrl }, status, identifier, event }: 
 
 /** Answers a link's outcome as its page, or as JSON for a client that prefers it. */
 const handle =
-  (action: (env: Env, token: string, c: Context<AppEnv>) => Promise<Outcome>) =>
+  (action: (env: Env, claims: LinkClaims, c: Context<AppEnv>) => Promise<Outcome>) =>
   async (c: Context<AppEnv>) => {
-    const outcome = await action(c.env, c.req.param("token")!, c);
+    const outcome = await action(c.env, c.var.link, c);
     const page = pageContext(c, outcome.claims.organizationId);
     // The form posts back to this link, keeping the page's language.
     const { outcome: result, model } = present(outcome, page, `${new URL(c.req.url).pathname}?lang=${page.lang}`);
@@ -83,7 +87,13 @@ const handle =
 
 /** The public pages behind double opt-in and opt-out links. */
 export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
-  .openapi(linkRoutes.showOptIn, handle((env, token) => inspectOptIn(env, token)))
-  .openapi({ ...linkRoutes.confirmOptIn, middleware: [verifiedLinkBody("opt-in")] }, handle(async (env, token, c) => confirmOptIn(env, c.executionCtx, token, await confirmation(c))))
-  .openapi(linkRoutes.showOptOut, handle((env, token) => inspectOptOut(env, token)))
-  .openapi({ ...linkRoutes.confirmOptOut, middleware: [verifiedLinkBody("opt-out")] }, handle(async (env, token, c) => confirmOptOut(env, c.executionCtx, token, await confirmation(c))));
+  .openapi({ ...linkRoutes.showOptIn, middleware: [verified("opt-in", { body: false })] }, handle(inspectOptIn))
+  .openapi(
+    { ...linkRoutes.confirmOptIn, middleware: [verified("opt-in", { body: true })] },
+    handle(async (env, claims, c) => confirmOptIn(env, c.executionCtx, claims, await confirmation(c))),
+  )
+  .openapi({ ...linkRoutes.showOptOut, middleware: [verified("opt-out", { body: false })] }, handle(inspectOptOut))
+  .openapi(
+    { ...linkRoutes.confirmOptOut, middleware: [verified("opt-out", { body: true })] },
+    handle(async (env, claims, c) => confirmOptOut(env, c.executionCtx, claims, await confirmation(c))),
+  );

@@ -89,6 +89,11 @@ export const operations = {
         "name": "from",
         "in": "query",
         "required": false
+      },
+      {
+        "name": "cursor",
+        "in": "query",
+        "required": false
       }
     ],
     "body": null

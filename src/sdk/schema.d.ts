@@ -392,6 +392,8 @@ export interface components {
         ConsentEventList: {
             events: components["schemas"]["ConsentEvent"][];
             total: number;
+            /** @description Present when older events follow: pass it as cursor for the next page, which then never overlaps this one, whatever is appended meanwhile */
+            next_cursor?: string;
         };
         /**
          * @example {
@@ -687,6 +689,8 @@ export interface operations {
                 topic?: components["schemas"]["ConsentTopic"];
                 limit?: number;
                 from?: number;
+                /** @description next_cursor of the previous page: only events older than that page's, so pages never overlap (from then skips within them) */
+                cursor?: string;
             };
             header?: never;
             path: {

@@ -37,10 +37,9 @@ const GATHER_MS = 100;
 interface Gathering {
   entries: FeedEntry[];
   bytes: number;
-  open: boolean;
 }
 
-/** The open batch per queue binding (per isolate). */
+/** The batch still gathering, per queue binding (per isolate). */
 const gathering = new WeakMap<Queue<FeedEntry>, Gathering>();
 
 /**
@@ -54,17 +53,17 @@ export function sendToFeed(env: Env, waitUntil: (promise: Promise<unknown>) => v
   const queue = env.FEED_QUEUE;
   const bytes = entryBytes(entry);
   const open = gathering.get(queue);
-  if (open?.open && open.entries.length < MAX_MESSAGES && open.bytes + bytes <= MAX_BYTES) {
+  if (open && open.entries.length < MAX_MESSAGES && open.bytes + bytes <= MAX_BYTES) {
     open.entries.push(entry);
     open.bytes += bytes;
     return;
   }
-  const batch: Gathering = { entries: [entry], bytes, open: true };
+  const batch: Gathering = { entries: [entry], bytes };
   gathering.set(queue, batch);
   waitUntil(
     (async () => {
       await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
-      batch.open = false;
+      // Sending: closed to further entries (a full batch is never joined either).
       if (gathering.get(queue) === batch) gathering.delete(queue);
       try {
         await queue.sendBatch(batch.entries.map((body) => ({ body })));
