@@ -28,7 +28,7 @@ export const operations = {
   "listOrganizationEvents": {
     "method": "GET",
     "path": "/v1/events",
-    "summary": "Lists the organization's consent events across identifiers, in the order they were indexed",
+    "summary": "Lists the organization's consent events across identifiers, in the order they landed in the feed",
     "public": false,
     "parameters": [
       {

@@ -48,8 +48,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists the organization's consent events across identifiers, in the order they were indexed
-         * @description Reads the organization-wide D1 index, filtered by topic, type and time, paginated by cursor. It trails publishes by the index pipeline (normally a second or two); one identifier's history is always current in listConsentEvents. Every event is listed at least once, each identifier's in its own order; an event indexed late still comes after any cursor handed out before.
+         * Lists the organization's consent events across identifiers, in the order they landed in the feed
+         * @description Reads the organization's feed (D1), filtered by topic, type and time, paginated by cursor. It trails publishes by the feed's pipeline (normally a second or two); one identifier's history is always current in listConsentEvents. Every event is listed at least once, each identifier's in its own order; an event that lands late still comes after any cursor handed out before.
          */
         get: operations["listOrganizationEvents"];
         put?: never;
@@ -69,7 +69,7 @@ export interface paths {
         };
         /**
          * List opt-ins and opt-outs by customer identifier
-         * @description The identifier's events, newest first, in the order they were appended.
+         * @description The identifier's events, newest first, in the order they were appended. next_cursor, when present, pins the next page to what this one saw: pages then never overlap.
          */
         get: operations["listConsentEvents"];
         put?: never;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { base64url, CompactSign } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { basic, call, hs256, list, uniqueEmail } from "../helpers/gateway";
-import { indexedRows } from "../helpers/ledger";
+import { fedRows } from "../helpers/ledger";
 
 /** One person every attempt tries to write for: nothing may ever be recorded for them. */
 const identifier = uniqueEmail("matrix");
@@ -102,6 +102,6 @@ describe("every protected route refuses every kind of bad credential", () => {
   afterAll(async () => {
     // Nothing was written for the person every refused attempt named.
     expect((await (await list(identifier)).json<any>()).total).toBe(0);
-    expect(await indexedRows("org-acme", identifier)).toEqual([]);
+    expect(await fedRows("org-acme", identifier)).toEqual([]);
   });
 });

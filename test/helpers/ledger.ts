@@ -16,7 +16,7 @@ export function storedSequence(stub: DurableObjectStub<IdentifierLedger>) {
   );
 }
 
-/** Moves a ledger's events `ms` into the past, as if the index pipeline had been waiting that long. */
+/** Moves a ledger's events `ms` into the past, as if the feed pipeline had been waiting that long. */
 export function ageEvents(stub: DurableObjectStub<IdentifierLedger>, ms: number) {
   return runInDurableObject(stub, (_: IdentifierLedger, state) => {
     for (const { sequence, created_at } of state.storage.sql.exec<{ sequence: number; created_at: string }>("SELECT sequence, created_at FROM events").toArray()) {
@@ -26,7 +26,7 @@ export function ageEvents(stub: DurableObjectStub<IdentifierLedger>, ms: number)
 }
 
 /** The feed's (D1) rows of one identifier, oldest first. */
-export async function indexedRows(organizationId: string, identifier: string) {
+export async function fedRows(organizationId: string, identifier: string) {
   const { results } = await env.DB.prepare(
     "SELECT sequence, type, topic, meta FROM consent_events WHERE organization_id = ? AND identifier = ? ORDER BY sequence",
   )
@@ -71,7 +71,7 @@ export function capturingQueue(options: { refusing?: boolean } = {}) {
   return { sent, queue, binding: queue as unknown as Queue<FeedEntry> };
 }
 
-/** Publishes through the app with some bindings replaced (e.g. the index queue), waiting for its background work. */
+/** Publishes through the app with some bindings replaced (e.g. the feed queue), waiting for its background work. */
 export async function publishWith(bindings: Partial<Env>, body: unknown) {
   const ctx = createExecutionContext();
   const response = await app.request(

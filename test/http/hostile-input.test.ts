@@ -4,7 +4,7 @@ import { signLink } from "../../src/consent/link-token";
 import { MAX_JSON_DEPTH } from "../../src/http/strict-json";
 import { TEST_SIGNING_KEY } from "../fixtures/credentials";
 import { basic, call, list, publish, uniqueEmail } from "../helpers/gateway";
-import { indexedRows } from "../helpers/ledger";
+import { fedRows } from "../helpers/ledger";
 
 /** A raw JSON text body, for what JSON.stringify cannot produce (duplicate keys, 1e400). */
 const publishRaw = (body: string | Uint8Array, path = "/v1/consent/publish") =>
@@ -80,7 +80,7 @@ describe("meta is evidence: stored exactly as sent, or refused", () => {
     expect(await response.text()).toContain(`"meta":{"__proto__":{"admin":true},"constructor":"c"}`);
     const listed = await (await list(identifier)).text();
     expect(listed).toContain(`"meta":{"__proto__":{"admin":true},"constructor":"c"}`);
-    await vi.waitFor(async () => expect((await indexedRows("org-acme", identifier)).map((r) => r.meta)).toEqual(['{"__proto__":{"admin":true},"constructor":"c"}']), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await fedRows("org-acme", identifier)).map((r) => r.meta)).toEqual(['{"__proto__":{"admin":true},"constructor":"c"}']), { timeout: 5_000 });
   });
 
   it.each([

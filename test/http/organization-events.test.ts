@@ -6,8 +6,8 @@ import { captureConsole } from "../helpers/console";
 import { basic, call, publish, uniqueEmail } from "../helpers/gateway";
 import { ageEvents, capturingQueue, ledgerOf, publishWith } from "../helpers/ledger";
 
-/** The index pipeline delivers within its queue's batch timeout (1 s) plus a little. */
-const INDEXED = { timeout: 5_000 };
+/** The feed pipeline delivers within its queue's batch timeout (1 s) plus a little. */
+const FED = { timeout: 5_000 };
 
 const feed = (query: string, authorization = basic("acme")) => call(`/v1/events${query}`, { headers: { Authorization: authorization } });
 
@@ -37,7 +37,7 @@ describe("GET /v1/events", () => {
     await publish({ type: "OPT_IN", topic, identifier: uniqueEmail() }, basic("globex"));
 
     // The index trails the ledgers by the index pipeline.
-    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}&limit=500`)).json<any>()).events).toHaveLength(4), INDEXED);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}&limit=500`)).json<any>()).events).toHaveLength(4), FED);
 
     const events = await pageThrough(`?topic=${topic}&since=${since}&limit=1`);
     expect(events.map((e) => `${e.identifier} ${e.type}`).sort()).toEqual(
@@ -69,7 +69,7 @@ describe("GET /v1/events", () => {
     const topic = `LATE-${crypto.randomUUID()}`;
     const early = uniqueEmail("early");
     await publish({ type: "OPT_IN", topic, identifier: early });
-    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(1), INDEXED);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(1), FED);
     // A poller reads everything there is, and keeps its cursor.
     const first = await pageThrough(`?topic=${topic}`);
     expect(first.map((e) => e.identifier)).toEqual([early]);
@@ -87,13 +87,13 @@ describe("GET /v1/events", () => {
     logs.restore();
     const newer = uniqueEmail("newer");
     await publish({ type: "OPT_IN", topic, identifier: newer });
-    await vi.waitFor(async () => expect((await pageThrough(`?topic=${topic}`, undefined, first.resume)).map((e) => e.identifier)).toEqual([newer]), INDEXED);
+    await vi.waitFor(async () => expect((await pageThrough(`?topic=${topic}`, undefined, first.resume)).map((e) => e.identifier)).toEqual([newer]), FED);
 
     // The late event's ledger re-sends it (its safety net), and the poller receives it after its cursor.
     expect(await ledger.pendingCount()).toBe(1);
     await ageEvents((await ledgerOf("org-acme", late)).stub, 60_000);
     await runDurableObjectAlarm((await ledgerOf("org-acme", late)).stub);
-    await vi.waitFor(async () => expect(await ledger.pendingCount()).toBe(0), INDEXED);
+    await vi.waitFor(async () => expect(await ledger.pendingCount()).toBe(0), FED);
     const polled = await pageThrough(`?topic=${topic}`, undefined, first.resume);
     expect(polled.map((e) => e.identifier)).toEqual([newer, late]);
     // (Its ledger's clock was set back a minute, as if the outage had lasted that long.)
@@ -133,12 +133,12 @@ describe("the feed's cursor and cost", () => {
     const topic = `PRIVATE-${crypto.randomUUID()}`;
     const first = uniqueEmail("first");
     expect((await publish({ type: "OPT_IN", topic, identifier: first })).status).toBe(201);
-    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(1), INDEXED);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(1), FED);
     const before = (await (await feed(`?limit=500`)).json<any>()) as { next_cursor: string };
     // globex writes a lot meanwhile; acme writes one more event.
     await Promise.all(Array.from({ length: 20 }, () => publish({ type: "OPT_IN", topic, identifier: uniqueEmail("globex") }, basic("globex"))));
     expect((await publish({ type: "OPT_IN", topic, identifier: uniqueEmail("second") })).status).toBe(201);
-    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(2), INDEXED);
+    await vi.waitFor(async () => expect((await (await feed(`?topic=${topic}`)).json<any>()).events).toHaveLength(2), FED);
     const after = await (await feed(`?limit=500&cursor=${before.next_cursor}`)).json<any>();
     const position = (cursor: string) => Number(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")).slice(1));
     // Whatever else acme wrote meanwhile (other tests run too), globex's 20 events are not counted.
@@ -149,7 +149,7 @@ describe("the feed's cursor and cost", () => {
     const topic = `RARE-${crypto.randomUUID()}`;
     const rare = uniqueEmail("rare");
     expect((await publish({ type: "OPT_OUT", topic, identifier: rare })).status).toBe(201);
-    await vi.waitFor(async () => expect((await (await feed(`?type=OPT_OUT&topic=${topic}`)).json<any>()).events).toHaveLength(1), INDEXED);
+    await vi.waitFor(async () => expect((await (await feed(`?type=OPT_OUT&topic=${topic}`)).json<any>()).events).toHaveLength(1), FED);
     const { next_cursor } = await (await feed(`?type=OPT_OUT&limit=500`)).json<any>();
     // 200 common events land after the last OPT_OUT.
     await Promise.all(Array.from({ length: 200 }, () => publish({ type: "OPT_IN", topic, identifier: uniqueEmail("common") })));

@@ -5,7 +5,7 @@ import { consumeFeedBatch } from "../../src/storage/feed/consumer";
 import type { FeedEntry } from "../../src/storage/event-record";
 import { captureConsole } from "../helpers/console";
 import { list, publish, uniqueEmail } from "../helpers/gateway";
-import { batchOf, capturingQueue, flakyD1, indexedRows, ledgerOf, publishWith } from "../helpers/ledger";
+import { batchOf, capturingQueue, flakyD1, fedRows, ledgerOf, publishWith } from "../helpers/ledger";
 
 const ORG = "org-acme";
 const FED = { timeout: 10_000 };
@@ -38,7 +38,7 @@ describe("the feed queue's consumer", () => {
     expect(result.explicitAcks).toHaveLength(100);
     expect(result.retryMessages).toEqual([]);
     for (const identifier of people) {
-      expect((await indexedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5]);
+      expect((await fedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4, 5]);
       expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
     }
   });
@@ -66,7 +66,7 @@ describe("the feed queue's consumer", () => {
     await consume(entries);
     const again = await consume(entries);
     expect(again.explicitAcks).toHaveLength(3);
-    expect((await indexedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3]);
+    expect((await fedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3]);
   });
 
   it("retries the whole batch while D1 fails, writing nothing; delivers it exactly once, in order, after recovery", async () => {
@@ -79,7 +79,7 @@ describe("the feed queue's consumer", () => {
     expect(failed.explicitAcks).toEqual([]);
     expect(logs.lines()).toEqual([expect.stringContaining("D1 is unavailable (injected fault)")]);
     for (const identifier of people) {
-      expect(await indexedRows(ORG, identifier)).toEqual([]);
+      expect(await fedRows(ORG, identifier)).toEqual([]);
       // The ledgers answer meanwhile, complete.
       expect((await (await list(identifier, "?limit=100")).json<any>()).total).toBe(10);
       expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(10);
@@ -89,7 +89,7 @@ describe("the feed queue's consumer", () => {
     const recovered = await consume(entries, flakyD1(env.DB, fault));
     expect(recovered.explicitAcks).toHaveLength(20);
     for (const identifier of people) {
-      const rows = await indexedRows(ORG, identifier);
+      const rows = await fedRows(ORG, identifier);
       expect(rows.map((r) => [r.sequence, JSON.parse(r.meta!).n])).toEqual(Array.from({ length: 10 }, (_, n) => [n + 1, n]));
       expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0);
     }
@@ -102,7 +102,7 @@ describe("the feed queue's consumer", () => {
     const early = await consume([second!, third!]);
     expect(early.retryMessages).toHaveLength(2);
     expect(early.explicitAcks).toEqual([]);
-    expect(await indexedRows(ORG, identifier)).toEqual([]);
+    expect(await fedRows(ORG, identifier)).toEqual([]);
     expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(3);
 
     await consume([first!]);
@@ -122,7 +122,7 @@ describe("the feed queue's consumer", () => {
     await env.DB.prepare("DELETE FROM consent_events WHERE organization_id = ? AND identifier = ?").bind(ORG, identifier).run();
     const logs = captureConsole();
     expect((await publish({ type: "OPT_OUT", topic: "Q", identifier })).status).toBe(201);
-    await vi.waitFor(async () => expect((await indexedRows(ORG, identifier)).map((r) => [r.sequence, r.type])).toEqual([[1, "OPT_IN"], [2, "OPT_OUT"]]), {
+    await vi.waitFor(async () => expect((await fedRows(ORG, identifier)).map((r) => [r.sequence, r.type])).toEqual([[1, "OPT_IN"], [2, "OPT_OUT"]]), {
       timeout: 15_000,
     });
     await vi.waitFor(async () => expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0), FED);

@@ -7,10 +7,10 @@ import { captureConsole } from "../helpers/console";
 import { signLink } from "../../src/consent/link-token";
 import type { FeedEntry } from "../../src/storage/event-record";
 import { call, list, publish, uniqueEmail } from "../helpers/gateway";
-import { ageEvents, capturingQueue, indexedRows, ledgerOf, publishWith, storedSequence } from "../helpers/ledger";
+import { ageEvents, capturingQueue, fedRows, ledgerOf, publishWith, storedSequence } from "../helpers/ledger";
 
 const ORG = "org-acme";
-const INDEXED = { timeout: 10_000 };
+const FED = { timeout: 10_000 };
 
 describe("ordering", () => {
   it("numbers 100 concurrent publishes to one identifier gaplessly, each exactly once, and D1 gets the same history", async () => {
@@ -32,10 +32,10 @@ describe("ordering", () => {
     expect([...times].sort().reverse()).toEqual(times);
 
     // The index pipeline brings D1 the same history under the same numbers, and empties the outbox.
-    await vi.waitFor(async () => expect(await indexedRows(ORG, identifier)).toHaveLength(100), INDEXED);
-    const rows = await indexedRows(ORG, identifier);
+    await vi.waitFor(async () => expect(await fedRows(ORG, identifier)).toHaveLength(100), FED);
+    const rows = await fedRows(ORG, identifier);
     expect(rows.map((r) => [r.sequence, r.meta])).toEqual(stored.map((e) => [e.sequence, e.meta]));
-    await vi.waitFor(async () => expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0), INDEXED);
+    await vi.waitFor(async () => expect(await (await ledgerOf(ORG, identifier)).stub.pendingCount()).toBe(0), FED);
   });
 
   it("keeps the sequence gapless across a restart: a new instance reads its counters from storage", async () => {
@@ -319,6 +319,6 @@ describe("ledgers named the old way", () => {
     expect(await runInDurableObject(old, (_: IdentifierLedger, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n)).toBe(0);
     // And the feed receives the whole history under the same identifier, in order (event 1, counted
     // as fed by the old object but missing from this D1, is re-sent when the consumer finds the gap).
-    await vi.waitFor(async () => expect((await indexedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4]), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await fedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4]), { timeout: 10_000 });
   });
 });
