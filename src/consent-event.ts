@@ -41,8 +41,9 @@ const cleanText = (schema: z.ZodString) =>
 
 export const ConsentIdentifier = cleanText(z.string().trim().min(1).max(320)).openapi("ConsentIdentifier", {
   description:
-    "Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are " +
-    "compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. " +
+    "Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address " +
+    "(one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); " +
+    "a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. " +
     "Well-formed Unicode without control characters.",
   example: "exampleuser@epilot.cloud",
 });

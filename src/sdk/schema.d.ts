@@ -261,7 +261,7 @@ export interface components {
         /** @example 123 */
         OrganizationId: string;
         /**
-         * @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. Well-formed Unicode without control characters.
+         * @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters.
          * @example exampleuser@epilot.cloud
          */
         ConsentIdentifier: string;
@@ -694,7 +694,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Unique identifier for consent source (e.g. customer email or phone). Trimmed; e-mail addresses are compared case-insensitively; phone numbers starting with + lose spaces, dashes and brackets. Well-formed Unicode without control characters. */
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
                 identifier: components["schemas"]["ConsentIdentifier"];
             };
             cookie?: never;
