@@ -117,6 +117,18 @@ export const SEED_EVENT = {
   meta: seedMeta,
 } as const;
 
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** How an event was recorded, outside the caller's meta: kept with the event as evidence. */
+export const EventProof = z
+  .object({
+    recorded_by: z.string().optional().openapi({ description: "The API client id or the JWT subject that recorded it (absent for a person's own link)" }),
+    request_id: z.string().optional().openapi({ description: "The X-Request-Id of the request that recorded it" }),
+    client_ip: z.string().optional().openapi({ description: "The caller's IP (CF-Connecting-IP)" }),
+  })
+  .openapi("EventProof");
+export type EventProof = z.infer<typeof EventProof>;
+
 export const ConsentEvent = z
   .object({
     type: z.enum(EVENT_TYPES),
@@ -126,9 +138,13 @@ export const ConsentEvent = z
     organization_id: OrganizationId,
     identifier: ConsentIdentifier,
     meta: ConsentMeta.optional(),
+    seq: z.number().int().min(1).optional().openapi({ description: "The event's gapless place in the identifier's history, from 1" }),
+    prev_hash: Hash.nullable().optional().openapi({ description: "The previous event's hash (null for the first)" }),
+    hash: Hash.optional().openapi({ description: "Hex SHA-256 over the RFC 8785 canonical form of the event's chained fields and prev_hash (README \"Tamper-evident history\")" }),
+    proof: EventProof.optional(),
   })
   .openapi("ConsentEvent", { example: SEED_EVENT });
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
 
-/** What a caller asks to append: the event without what the gateway assigns. */
-export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta">;
+/** What a caller asks to append: the event without what the gateway assigns, and how it was recorded. */
+export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta" | "proof">;

@@ -1,6 +1,6 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
-import type { ConsentEvent, JsonObject } from "../consent-event";
+import type { ConsentEvent, EventProof, JsonObject } from "../consent-event";
 import type { Language } from "../languages";
 import { appendedEvent } from "../storage/event-record";
 import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
@@ -31,6 +31,7 @@ export interface DoubleOptInLinks {
 /** Who confirmed and how: stored as the event's proof. */
 export interface ConfirmationContext {
   ipAddress?: string;
+  requestId?: string;
   userAgent?: string;
   language: Language;
   oneClick?: boolean;
@@ -50,6 +51,7 @@ export async function requestDoubleOptIn(
   background: Background,
   principal: Principal,
   request: DoubleOptInRequest,
+  proof: EventProof,
   requestOrigin: string,
 ): Promise<DoubleOptInLinks> {
   const config = settings(env);
@@ -65,6 +67,7 @@ export async function requestDoubleOptIn(
     topic: request.topic,
     ...(request.source === undefined ? {} : { source: request.source }),
     ...(request.meta === undefined ? {} : { meta: request.meta }),
+    proof,
   });
   const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic };
   const event = appendedEvent(requested, request.meta);
@@ -135,7 +138,8 @@ function proofOf(source: string, context: ConfirmationContext, extra: JsonObject
     ...(context.userAgent ? { user_agent: context.userAgent.slice(0, 512) } : {}),
     language: context.language,
   };
-  return { proof: { source, meta: JSON.stringify(meta) }, meta };
+  const proof: EventProof = { ...(context.requestId ? { request_id: context.requestId } : {}), ...(context.ipAddress ? { client_ip: context.ipAddress } : {}) };
+  return { proof: { source, meta: JSON.stringify(meta), proof }, meta };
 }
 
 /** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */

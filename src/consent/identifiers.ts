@@ -1,5 +1,3 @@
-import { hmacKey } from "../hmac-key";
-
 /**
  * The identifier rules: which spellings are one person, and the one spelling a history is kept
  * under. The README's "Identifiers" table says the same; a change here is a new rules version and
@@ -48,11 +46,5 @@ export function normalizeIdentifier(identifier: string): string {
   return text;
 }
 
-/**
- * The keyed hash of an identifier in its organization (HMAC-SHA256 under IDENTIFIER_KEY, hex):
- * what names its ledger, so no object name carries personal data, and what proofs refer to.
- */
-export async function identifierHash(secret: string, organizationId: string, normalized: string): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(JSON.stringify([organizationId, normalized])));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** The keyed hash of an identifier (src/chain.ts): what names its ledger, so no object name carries personal data. */
+export { identifierHash } from "../chain";

@@ -12,11 +12,13 @@ import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } f
  * The Durable Object that owns one identifier's history in the caller's organization: the one way
  * to address a ledger. It is named by the identifier's keyed hash, so no object name carries it.
  */
-export async function ledgerFor(env: Env, organizationId: string, identifier: string) {
+export function ledgerFor(env: Env, organizationId: string, identifier: string) {
   const secret = settings(env).IDENTIFIER_KEY;
   if (!secret) throw new ConfigError("IDENTIFIER_KEY", "is not set");
-  const key = { organizationId, identifier: normalizeIdentifier(identifier), rules: IDENTIFIER_RULES_VERSION };
-  const id = env.IDENTIFIER_LEDGER.idFromName(await identifierHash(secret, organizationId, key.identifier));
+  const normalized = normalizeIdentifier(identifier);
+  const hash = identifierHash(secret, organizationId, normalized);
+  const key = { organizationId, identifier: normalized, rules: IDENTIFIER_RULES_VERSION, identifierHash: hash };
+  const id = env.IDENTIFIER_LEDGER.idFromName(hash);
   return { key, id, stub: env.IDENTIFIER_LEDGER.get(id) };
 }
 

@@ -4,6 +4,7 @@ import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
+import { requestProof } from "./request-proof";
 import { copilotRefusals, jsonAnswer, jsonRequest } from "./responses";
 import { throwOnInvalid } from "./validation";
 
@@ -40,6 +41,7 @@ export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
     type: consent_value ? "OPT_IN" : "OPT_OUT",
     topic: COPILOT_TOPIC,
     source: COPILOT_SOURCE,
+    proof: requestProof(c),
   });
   return c.json({}, 200);
 });

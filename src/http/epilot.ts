@@ -14,6 +14,7 @@ import { listEvents, listOrganizationEvents, recordEvent } from "../consent/serv
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
+import { requestProof } from "./request-proof";
 import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "./responses";
 import { throwOnInvalid } from "./validation";
 
@@ -80,10 +81,10 @@ const listOrganizationEventsRoute = createRoute({
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
-    return c.json(await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, event), 201);
+    return c.json(await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, proof: requestProof(c) }), 201);
   })
   .openapi(requestDoubleOptInRoute, async (c) => {
-    const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), new URL(c.req.url).origin);
+    const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestProof(c), new URL(c.req.url).origin);
     return c.json(links, 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))

@@ -45,6 +45,7 @@ async function confirmation(c: Context<AppEnv>): Promise<ConfirmationContext> {
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
   return {
     ipAddress: c.req.header("CF-Connecting-IP"),
+    requestId: c.var.requestId,
     userAgent: c.req.header("User-Agent"),
     language: pageContext(c).lang,
     oneClick: form["List-Unsubscribe"] === "One-Click",

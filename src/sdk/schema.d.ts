@@ -247,6 +247,13 @@ export interface components {
             organization_id: components["schemas"]["OrganizationId"];
             identifier: components["schemas"]["ConsentIdentifier"];
             meta?: components["schemas"]["ConsentMeta"];
+            /** @description The event's gapless place in the identifier's history, from 1 */
+            seq?: number;
+            /** @description The previous event's hash (null for the first) */
+            prev_hash?: string | null;
+            /** @description Hex SHA-256 over the RFC 8785 canonical form of the event's chained fields and prev_hash (README "Tamper-evident history") */
+            hash?: string;
+            proof?: components["schemas"]["EventProof"];
         };
         /**
          * @description Consent Topic (what the person is opting into)
@@ -268,6 +275,14 @@ export interface components {
         /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. */
         ConsentMeta: {
             [key: string]: unknown;
+        };
+        EventProof: {
+            /** @description The API client id or the JWT subject that recorded it (absent for a person's own link) */
+            recorded_by?: string;
+            /** @description The X-Request-Id of the request that recorded it */
+            request_id?: string;
+            /** @description The caller's IP (CF-Connecting-IP) */
+            client_ip?: string;
         };
         Problem: {
             /** @example urn:consent-gateway:problem:validation */

@@ -22,6 +22,12 @@ export const consentEvents = sqliteTable(
     meta: text("meta"),
     /** ISO 8601 UTC with milliseconds and a four-digit year: sorts lexically in time order. */
     createdAt: text("created_at").notNull(),
+    // The chain, as the ledger computed it (migration 0005; NULL on rows from before until re-sent).
+    identifierHash: text("identifier_hash"),
+    hash: text("hash"),
+    prevHash: text("prev_hash"),
+    commitments: text("commitments"),
+    proof: text("proof"),
   },
   (t) => [
     // Makes feeding idempotent: a redelivered event is ignored.

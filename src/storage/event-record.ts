@@ -1,4 +1,4 @@
-import type { ConsentEvent, EventType, JsonObject } from "../consent-event";
+import type { ConsentEvent, EventProof, EventType, JsonObject } from "../consent-event";
 
 /** Whose history a ledger holds: the organization and the normalised identifier. */
 export interface LedgerKey {
@@ -15,24 +15,36 @@ export interface EventText {
   topic: string;
   source: string | null;
   meta: string | null;
+  proof: EventProof | null;
 }
 
-/** An event as both stores keep it: one row, meta as JSON text. */
-export type EventRecord = Omit<EventText, "type"> & {
+/** An event as both stores keep it: one row, meta, commitments and proof as JSON text. */
+export type EventRecord = {
   sequence: number;
   type: string;
+  topic: string;
+  source: string | null;
+  meta: string | null;
   createdAt: string;
+  /** Its link in the history's chain (null only for an event stored before the chain, until migrated). */
+  hash: string | null;
+  prevHash: string | null;
+  /** The keyed commitments to its personal fields (src/chain.ts), JSON. */
+  commitments: string | null;
+  /** How it was recorded (EventProof), JSON. */
+  proof: string | null;
 };
 
 /** An event on its way to the feed (D1): its row, whose it is, and the ledger (Durable Object id) that holds it. */
-export type FeedEntry = LedgerKey & EventRecord & { ledger: string };
+export type FeedEntry = LedgerKey & EventRecord & { identifierHash: string; ledger: string };
 
 /** An event's text form for a ledger, from the API's shape. */
-export const eventText = (event: { type: EventType; topic: string; source?: string | undefined; meta?: JsonObject | undefined }): EventText => ({
+export const eventText = (event: { type: EventType; topic: string; source?: string | undefined; meta?: JsonObject | undefined; proof?: EventProof | undefined }): EventText => ({
   type: event.type,
   topic: event.topic,
   source: event.source ?? null,
   meta: event.meta === undefined ? null : JSON.stringify(event.meta),
+  proof: event.proof ?? null,
 });
 
 /**
@@ -53,5 +65,8 @@ export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEv
     organization_id: owner.organizationId,
     identifier: owner.identifier,
     ...(record.meta === null ? {} : { meta: JSON.parse(record.meta) as JsonObject }),
+    seq: record.sequence,
+    ...(record.hash === null ? {} : { prev_hash: record.prevHash, hash: record.hash }),
+    ...(record.proof === null ? {} : { proof: JSON.parse(record.proof) as EventProof }),
   };
 }

@@ -24,6 +24,10 @@ describe("GET /v1/consent/{identifier}", () => {
       meta: { n: 3 },
       organization_id: "org-acme",
       created_at: expect.any(String),
+      seq: 4,
+      prev_hash: body.events[1].hash,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      proof: { recorded_by: "acme", request_id: expect.any(String) },
     });
     const times = body.events.map((e: any) => e.created_at);
     expect([...times].sort().reverse()).toEqual(times);

@@ -8,7 +8,16 @@ describe("POST /v1/consent/publish", () => {
     expect(response.status).toBe(201);
     expect(response.headers.get("Content-Type")).toMatch(/^application\/json/);
     const event = await response.json<Record<string, unknown>>();
-    expect(event).toEqual({ ...SEED_EVENT, organization_id: "org-acme", created_at: event.created_at });
+    expect(event).toEqual({
+      ...SEED_EVENT,
+      organization_id: "org-acme",
+      created_at: event.created_at,
+      // Beyond the seed: its place and link in the chain, and how it was recorded.
+      seq: 1,
+      prev_hash: null,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      proof: { recorded_by: "acme", request_id: expect.any(String) },
+    });
     expect(event.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Math.abs(Date.parse(event.created_at as string) - Date.now())).toBeLessThan(60_000);
   });
@@ -18,7 +27,7 @@ describe("POST /v1/consent/publish", () => {
     const response = await publish({ type: "OPT_OUT", topic: "SMS", identifier });
     expect(response.status).toBe(201);
     const event = await response.json<object>();
-    expect(Object.keys(event).sort()).toEqual(["created_at", "identifier", "organization_id", "topic", "type"]);
+    expect(Object.keys(event).sort()).toEqual(["created_at", "hash", "identifier", "organization_id", "prev_hash", "proof", "seq", "topic", "type"]);
   });
 
   it("takes the organization from the credentials, never from the body", async () => {

@@ -48,7 +48,22 @@ describe("the feed queue's consumer", () => {
     // however many identifiers a batch spans): 50 people, 20 events each, interleaved.
     const people = await Promise.all(Array.from({ length: 50 }, () => ledgerOf(ORG, uniqueEmail("thousand"))));
     const entries = Array.from({ length: 20 }, (_, n) =>
-      people.map(({ key: { organizationId, identifier }, id }): FeedEntry => ({ organizationId, identifier, ledger: id.toString(), sequence: n + 1, type: "OPT_IN", topic: "Q", source: null, meta: null, createdAt: new Date().toISOString() })),
+      people.map(({ key: { organizationId, identifier, identifierHash }, id }): FeedEntry => ({
+        organizationId,
+        identifier,
+        identifierHash,
+        ledger: id.toString(),
+        sequence: n + 1,
+        type: "OPT_IN",
+        topic: "Q",
+        source: null,
+        meta: null,
+        createdAt: new Date().toISOString(),
+        hash: null,
+        prevHash: null,
+        commitments: null,
+        proof: null,
+      })),
     ).flat();
     const fault = { failing: false, attempts: 0 };
     // The queue delivers in batches of max_batch_size (100, wrangler.toml).

@@ -47,7 +47,7 @@ describe("ordering", () => {
       const restarted = new IdentifierLedger(state, env);
       await restarted.started;
       return Promise.all(
-        Array.from({ length: 10 }, async (_, n) => (await restarted.append(key, { type: "OPT_OUT", topic: "T", source: null, meta: JSON.stringify({ n: 10 + n }) })).sequence),
+        Array.from({ length: 10 }, async (_, n) => (await restarted.append(key, { type: "OPT_OUT", topic: "T", source: null, meta: JSON.stringify({ n: 10 + n }), proof: null })).sequence),
       );
     });
     expect(sequences.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 11));
@@ -77,7 +77,7 @@ describe("versioned storage", () => {
       const upgraded = new IdentifierLedger(state, env);
       await upgraded.started;
       const history = await upgraded.list(key, { limit: 10, offset: 0 });
-      const next = await upgraded.append(key, { type: "OPT_IN", topic: "NEWS", source: null, meta: null });
+      const next = await upgraded.append(key, { type: "OPT_IN", topic: "NEWS", source: null, meta: null, proof: null });
       return {
         history,
         next: next.sequence,
@@ -89,15 +89,19 @@ describe("versioned storage", () => {
           .map((t) => t.name),
       };
     });
+    // Migrated to the chain: every event linked to the one before.
+    const linked = { hash: expect.stringMatching(/^[0-9a-f]{64}$/), prevHash: expect.stringMatching(/^[0-9a-f]{64}$/), commitments: expect.any(String), proof: null };
+    expect(outcome.history.records[0]!.prevHash).toBe(outcome.history.records[1]!.hash);
     expect(outcome.history).toEqual({
       total: 2,
       more: false,
       records: [
-        { sequence: 2, type: "OPT_OUT", createdAt: "2026-01-02T00:00:00.000Z", topic: "NEWS", source: null, meta: null },
-        { sequence: 1, type: "OPT_IN", createdAt: "2026-01-01T00:00:00.000Z", topic: "NEWS", source: "form", meta: '{"old":1}' },
+        { sequence: 2, type: "OPT_OUT", createdAt: "2026-01-02T00:00:00.000Z", topic: "NEWS", source: null, meta: null, ...linked },
+        { sequence: 1, type: "OPT_IN", createdAt: "2026-01-01T00:00:00.000Z", topic: "NEWS", source: "form", meta: '{"old":1}', ...linked, prevHash: null },
       ],
     });
-    expect(outcome).toMatchObject({ next: 3, pending: 2, version: LEDGER_MIGRATIONS.length, tables: ["events"] });
+    // All three are owed to the feed: the chain migration sends the old ones again, with their links.
+    expect(outcome).toMatchObject({ next: 3, pending: 3, version: LEDGER_MIGRATIONS.length, tables: ["events"] });
   });
 });
 
@@ -275,6 +279,8 @@ describe("ledgers named the old way", () => {
       state.storage.kv.put("owner", { organizationId: ORG, identifier });
       state.storage.kv.put("indexed_through", fedThrough);
       state.storage.kv.put("schema_version", 3);
+      // The new release starts over that storage and migrates it (as it does when the object wakes).
+      return new IdentifierLedger(state, env).started;
     });
     return stub;
   }
@@ -296,14 +302,16 @@ describe("ledgers named the old way", () => {
       { ttlSeconds: 86_400 },
     );
 
+    const logs = captureConsole();
     // First access through the new name: the history is there, numbered as before.
     const listed = await (await list(identifier)).json<any>();
     expect(listed.total).toBe(2);
     expect(listed.events.map((e: any) => e.type)).toEqual(["DOUBLE_OPT_IN_REQUESTED", "OPT_IN"]);
     expect(listed.events[1].meta).toEqual({ n: 1 });
     const { stub } = await ledgerOf(ORG, identifier);
-    // The outbox moved too: event 2 is still owed to the feed, and the new ledger's safety net has it.
-    expect(await stub.pendingCount()).toBe(1);
+    // The outbox moved too: migrated to the chain, both events are owed to the feed again (with their
+    // links), and the new ledger's safety net has them.
+    expect(await stub.pendingCount()).toBe(2);
     expect(await runInDurableObject(stub, (_: IdentifierLedger, state) => state.storage.getAlarm())).not.toBeNull();
 
     // The old link confirms through the old object, which forwards to the new ledger.
@@ -317,8 +325,9 @@ describe("ledgers named the old way", () => {
     const left = await written(old);
     expect(left.entries.sort()).toEqual(["moved_to", "schema_version"]);
     expect(await runInDurableObject(old, (_: IdentifierLedger, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n)).toBe(0);
-    // And the feed receives the whole history under the same identifier, in order (event 1, counted
-    // as fed by the old object but missing from this D1, is re-sent when the consumer finds the gap).
+    // And the feed receives the whole history under the same identifier, in order (events 1 and 2,
+    // which this D1 lacks, are sent as soon as the consumer finds event 3 waiting for them).
     await vi.waitFor(async () => expect((await fedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4]), { timeout: 10_000 });
+    expect(logs.lines()).toEqual([expect.stringContaining("adopted an old-named ledger")]);
   });
 });

@@ -6,13 +6,16 @@ import type { FeedEntry } from "../event-record";
  * of landing then agrees with each identifier's order, whatever order the queue delivers in. Its
  * feed position is the organization's next (D1 runs a batch as one transaction, one at a time), so
  * positions reveal nothing of other organizations. A row already there is ignored, so a
- * redelivered message never duplicates.
+ * redelivered message never duplicates; only the chain columns of a row stored before the chain
+ * are filled in, once (its ledger, migrated to the chain, sends it again).
  */
 const INSERT_IN_ORDER = `
-  INSERT INTO consent_events (organization_id, identifier, sequence, type, topic, source, meta, created_at, feed_position)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT COALESCE(MAX(feed_position), 0) + 1 FROM consent_events WHERE organization_id = ?1)
+  INSERT INTO consent_events (organization_id, identifier, sequence, type, topic, source, meta, created_at, identifier_hash, hash, prev_hash, commitments, proof, feed_position)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT COALESCE(MAX(feed_position), 0) + 1 FROM consent_events WHERE organization_id = ?1)
   WHERE ?3 = 1 OR EXISTS (SELECT 1 FROM consent_events WHERE organization_id = ?1 AND identifier = ?2 AND sequence = ?3 - 1)
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT (organization_id, identifier, sequence) DO UPDATE SET
+    identifier_hash = excluded.identifier_hash, hash = excluded.hash, prev_hash = excluded.prev_hash, commitments = excluded.commitments, proof = excluded.proof
+  WHERE consent_events.hash IS NULL AND excluded.hash IS NOT NULL`;
 
 /** The highest sequence up to which D1 holds an identifier's events without a gap. */
 const HELD_THROUGH = `
@@ -47,7 +50,11 @@ export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env,
   let results: D1Result[];
   try {
     results = await db.batch(
-      messages.map(({ body: e }) => db.prepare(INSERT_IN_ORDER).bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt)),
+      messages.map(({ body: e }) =>
+        db
+          .prepare(INSERT_IN_ORDER)
+          .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt, e.identifierHash, e.hash, e.prevHash, e.commitments, e.proof),
+      ),
     );
   } catch (error) {
     log(env, "warn", "D1 feed write failed; the batch will be retried", { queue: batch.queue, messages: messages.length, ...errorFields(error) });

@@ -1,7 +1,7 @@
-import type { EventRecord, EventText } from "../event-record";
+import type { EventRecord } from "../event-record";
 
 /** The columns of a stored event, as an EventRecord. */
-const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt";
+const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt, hash, prev_hash AS prevHash, commitments, proof";
 
 export interface ListQuery {
   topic?: string;
@@ -23,24 +23,29 @@ export interface HistoryPage {
 export class History {
   constructor(readonly sql: SqlStorage) {}
 
-  /** The newest event's sequence and time (zeros for an empty history). */
-  last(): { sequence: number; createdAt: number } {
-    const row = this.sql.exec<{ sequence: number; created_at: string }>("SELECT sequence, created_at FROM events ORDER BY sequence DESC LIMIT 1").toArray()[0];
-    return row ? { sequence: row.sequence, createdAt: Date.parse(row.created_at) } : { sequence: 0, createdAt: 0 };
+  /** The newest event's sequence, time and link (zeros and null for an empty history). */
+  last(): { sequence: number; createdAt: number; hash: string | null } {
+    const row = this.sql
+      .exec<{ sequence: number; created_at: string; hash: string | null }>("SELECT sequence, created_at, hash FROM events ORDER BY sequence DESC LIMIT 1")
+      .toArray()[0];
+    return row ? { sequence: row.sequence, createdAt: Date.parse(row.created_at), hash: row.hash } : { sequence: 0, createdAt: 0, hash: null };
   }
 
-  /** Stores one event under `sequence` (the caller numbers, inside its transaction). */
-  insert(sequence: number, event: EventText, createdAt: string): EventRecord {
+  /** Stores one event as it is recorded (the caller numbers and links it, inside its transaction). */
+  insert(record: EventRecord): void {
     this.sql.exec(
-      "INSERT INTO events (sequence, type, topic, source, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      sequence,
-      event.type,
-      event.topic,
-      event.source,
-      event.meta,
-      createdAt,
+      "INSERT INTO events (sequence, type, topic, source, meta, created_at, hash, prev_hash, commitments, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      record.sequence,
+      record.type,
+      record.topic,
+      record.source,
+      record.meta,
+      record.createdAt,
+      record.hash,
+      record.prevHash,
+      record.commitments,
+      record.proof,
     );
-    return { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt };
   }
 
   page({ topic, limit, offset, before }: ListQuery): HistoryPage {

@@ -1,8 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { settings } from "../../config";
+import { identifierHash } from "../../chain";
+import { ConfigError, settings } from "../../config";
 import { errorFields, log } from "../../log";
-import type { EventText, FeedEntry, LedgerKey } from "../event-record";
+import type { EventRecord, EventText, FeedEntry, LedgerKey } from "../event-record";
 import { feedBatches } from "../feed/producer";
+import { chainFields } from "./chain-link";
 import { History, type HistoryPage, type ListQuery } from "./history";
 import { legacyLedgerName, MOVED_TO_KEY, type HandOver } from "./legacy";
 import { optInStatus, optOutStatus, type OptInStatus, type OptOutStatus } from "./link-rules";
@@ -12,8 +14,11 @@ import { createSchema, FED_THROUGH_KEY, openLedger, OWNER_KEY } from "./schema";
 export type { ListQuery, HistoryPage } from "./history";
 export type { OptInStatus, OptOutStatus } from "./link-rules";
 
-/** Whose history a ledger holds, and the identifier rules version its identifier was normalised under (absent: 1). */
-export type Owner = LedgerKey & { rules?: number };
+/**
+ * Whose history a ledger holds, the identifier rules version its identifier was normalised under
+ * (absent: 1), and the identifier's keyed hash (absent for owners from before the chain: computed).
+ */
+export type Owner = LedgerKey & { rules?: number; identifierHash?: string };
 
 /** What a link sees of the ledger: the status, whose history it is (for the page), and what it recorded. */
 export interface LinkView<S> {
@@ -22,8 +27,8 @@ export interface LinkView<S> {
   appended?: FeedEntry;
 }
 
-/** What a link adds to the event it records: source and proof (meta as JSON text). */
-export type Proof = { source: string; meta: string };
+/** What a link adds to the event it records: its source, its evidence (meta as JSON text) and how it was recorded. */
+export type Proof = Pick<EventText, "proof"> & { source: string; meta: string };
 
 /**
  * The single writer of one identifier's consent history. The class holds the RPC methods and the
@@ -43,6 +48,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   #movedTo: string | undefined;
   #lastSequence = 0;
   #lastCreatedAt = 0;
+  #lastHash: string | null = null;
   #fedThrough = 0;
   #resends = 0;
   #armed = false;
@@ -55,13 +61,14 @@ export class IdentifierLedger extends DurableObject<Env> {
     super(ctx, env);
     this.#history = new History(ctx.storage.sql);
     this.started = ctx.blockConcurrencyWhile(async () => {
-      if (!openLedger(ctx.storage)) return;
+      if (!openLedger(ctx.storage, { identifierKey: this.#identifierKey() })) return;
       const kv = ctx.storage.kv;
       this.#owner = kv.get<Owner>(OWNER_KEY);
       this.#movedTo = kv.get<string>(MOVED_TO_KEY);
       const last = this.#history.last();
       this.#lastSequence = last.sequence;
       this.#lastCreatedAt = last.createdAt;
+      this.#lastHash = last.hash;
       this.#fedThrough = kv.get<number>(FED_THROUGH_KEY) ?? 0;
       this.#resends = kv.get<number>(RESENDS_KEY) ?? 0;
       // An object with events D1 may lack always has its safety net armed (even one lost in a crash).
@@ -156,19 +163,25 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /**
-   * The consumer found that D1 holds this identifier's events only up to `heldThrough` (a restore
-   * lost rows the watermark counts as fed): the watermark goes back, and the events D1 lacks are
-   * sent again at once. A predecessor that is merely still on its way changes nothing.
+   * The consumer found that D1 holds this identifier's events only up to `heldThrough`, and a later
+   * one waits for them. If the watermark counts more as fed (a restore lost rows), it goes back and
+   * the events D1 lacks are sent again at once; otherwise those overdue for the safety net are (an
+   * event merely still on its way changes nothing).
    */
   async resync(heldThrough: number): Promise<void> {
     if (this.#movedTo) return this.#successor().resync(heldThrough);
     const owner = this.#owner;
-    if (!owner || heldThrough >= this.#fedThrough) return;
-    log(this.env, "warn", "the feed lost events this ledger had fed; re-sending them", { ledger: this.ctx.id.toString(), fed_through: this.#fedThrough, held_through: heldThrough });
-    this.#fedThrough = heldThrough;
-    this.ctx.storage.kv.put(FED_THROUGH_KEY, heldThrough);
+    if (!owner) return;
+    const lost = heldThrough < this.#fedThrough;
+    if (lost) {
+      log(this.env, "warn", "the feed lost events this ledger had fed; re-sending them", { ledger: this.ctx.id.toString(), fed_through: this.#fedThrough, held_through: heldThrough });
+      this.#fedThrough = heldThrough;
+      this.ctx.storage.kv.put(FED_THROUGH_KEY, heldThrough);
+    }
+    const missing = this.#history.after(heldThrough, RESEND_BATCH, lost ? undefined : new Date(Date.now() - SAFETY_NET_MS).toISOString());
+    if (missing.length === 0) return;
     await this.#armSafetyNet();
-    await this.#send(owner, this.#history.after(heldThrough, RESEND_BATCH));
+    await this.#send(owner, missing);
   }
 
   /**
@@ -261,15 +274,28 @@ export class IdentifierLedger extends DurableObject<Env> {
   #takeOver(owner: Owner, { records, fedThrough }: HandOver) {
     this.ctx.storage.transactionSync(() => {
       this.#claim(owner);
-      for (const record of records) this.#history.insert(record.sequence, record as EventText, record.createdAt);
+      for (const record of records) this.#history.insert(record);
       this.ctx.storage.kv.put(FED_THROUGH_KEY, fedThrough);
     });
     const last = records.at(-1)!;
     this.#owner = owner;
     this.#lastSequence = last.sequence;
     this.#lastCreatedAt = Date.parse(last.createdAt);
+    this.#lastHash = last.hash;
     this.#fedThrough = fedThrough;
     log(this.env, "info", "adopted an old-named ledger", { ledger: this.ctx.id.toString(), events: records.length });
+  }
+
+  /** The key of identifier hashes and commitments. */
+  #identifierKey(): string {
+    const key = settings(this.env).IDENTIFIER_KEY;
+    if (!key) throw new ConfigError("IDENTIFIER_KEY", "is not set");
+    return key;
+  }
+
+  /** The owner's keyed identifier hash (computed for owners recorded before it was kept). */
+  #identifierHashOf(owner: Owner): string {
+    return owner.identifierHash ?? identifierHash(this.#identifierKey(), owner.organizationId, owner.identifier);
   }
 
   /** The ledger this one moved to. */
@@ -293,7 +319,9 @@ export class IdentifierLedger extends DurableObject<Env> {
   async #send(owner: Owner, records: ReturnType<History["after"]>) {
     const ledger = this.ctx.id.toString();
     try {
-      for (const batch of feedBatches(records.map((record) => ({ organizationId: owner.organizationId, identifier: owner.identifier, ...record, ledger })))) {
+      const identifierHash = this.#identifierHashOf(owner);
+      const entries = records.map((record) => ({ organizationId: owner.organizationId, identifier: owner.identifier, identifierHash, ...record, ledger }));
+      for (const batch of feedBatches(entries)) {
         await this.env.FEED_QUEUE.sendBatch(batch.map((body) => ({ body })));
       }
     } catch (error) {
@@ -302,18 +330,27 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Keeps the in-memory counters in step with a committed append. */
-  #remember({ sequence, createdAt }: FeedEntry) {
+  #remember({ sequence, createdAt, hash }: FeedEntry) {
     this.#lastSequence = sequence;
     this.#lastCreatedAt = Date.parse(createdAt);
+    this.#lastHash = hash;
   }
 
   /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `#remember`. */
   #appendNow(owner: Owner, event: EventText): FeedEntry {
     const sequence = this.#lastSequence + 1;
     // Never earlier than the previous event, so time order agrees with sequence order.
-    const createdAt = Math.max(Date.now(), this.#lastCreatedAt);
-    const record = this.#history.insert(sequence, event, new Date(createdAt).toISOString());
-    return { organizationId: owner.organizationId, identifier: owner.identifier, ...record, ledger: this.ctx.id.toString() };
+    const createdAt = new Date(Math.max(Date.now(), this.#lastCreatedAt)).toISOString();
+    const chainOwner = { organizationId: owner.organizationId, identifierHash: this.#identifierHashOf(owner) };
+    const stored = { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt };
+    // Linked in the same synchronous transaction that numbers it: nothing can come between.
+    const record: EventRecord = {
+      ...stored,
+      ...chainFields(this.#identifierKey(), chainOwner, this.#lastHash, stored, event.proof),
+      proof: event.proof === null ? null : JSON.stringify(event.proof),
+    };
+    this.#history.insert(record);
+    return { organizationId: owner.organizationId, identifier: owner.identifier, identifierHash: chainOwner.identifierHash, ...record, ledger: this.ctx.id.toString() };
   }
 
   /**

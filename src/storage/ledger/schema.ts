@@ -7,6 +7,11 @@
  * for .sql files; these few statements need neither, and the version is written in the same
  * transaction as the statements it records.
  */
+import { identifierHash } from "../../chain";
+import type { LedgerKey } from "../event-record";
+import { chainFields } from "./chain-link";
+import { History } from "./history";
+
 const SCHEMA_VERSION_KEY = "schema_version";
 export const OWNER_KEY = "owner";
 /** The highest sequence the feed (D1) is known to hold; the events after it are the outbox. (Stored name kept from v3.) */
@@ -25,7 +30,19 @@ const EVENTS = `
   CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
 `;
 
-export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) => void)[] = [
+/** The chain's columns (migration 4): the link, the previous link, the commitments and the proof. */
+const addChainColumns = (sql: SqlStorage) => {
+  for (const column of ["hash", "prev_hash", "commitments", "proof"]) sql.exec(`ALTER TABLE events ADD COLUMN ${column} TEXT`);
+};
+
+/** What a migration may need beyond the storage: the key of the identifier hash and commitments. */
+export interface MigrationContext {
+  identifierKey: string;
+}
+
+type Migration = (sql: SqlStorage, kv: SyncKvStorage, context: MigrationContext) => void;
+
+export const LEDGER_MIGRATIONS: readonly Migration[] = [
   // 1: the schema objects had before they were versioned (IF NOT EXISTS: those objects have it).
   (sql) =>
     sql.exec(`
@@ -50,6 +67,21 @@ export const LEDGER_MIGRATIONS: readonly ((sql: SqlStorage, kv: SyncKvStorage) =
     kv.put(FED_THROUGH_KEY, pending === null ? (last ?? 0) : pending - 1);
     sql.exec("DROP TABLE outbox");
   },
+  // 4: the hash chain. Existing events are linked in order, and the watermark goes back to 0 so the
+  // safety net sends them again: the feed consumer fills in the chain columns of D1's copies.
+  (sql, kv, { identifierKey }) => {
+    addChainColumns(sql);
+    const owner = kv.get<LedgerKey>(OWNER_KEY);
+    if (!owner) return;
+    const chainOwner = { organizationId: owner.organizationId, identifierHash: identifierHash(identifierKey, owner.organizationId, owner.identifier) };
+    let prevHash: string | null = null;
+    for (const record of new History(sql).all()) {
+      const link = chainFields(identifierKey, chainOwner, prevHash, record, null);
+      sql.exec("UPDATE events SET hash = ?, prev_hash = ?, commitments = ? WHERE sequence = ?", link.hash, link.prevHash, link.commitments, record.sequence);
+      prevHash = link.hash;
+    }
+    kv.put(FED_THROUGH_KEY, 0);
+  },
 ];
 
 /** Whether the object has ever stored anything (a fresh one has neither a version nor a table). */
@@ -61,12 +93,12 @@ const hasStorage = (storage: DurableObjectStorage) =>
  * holds one. A fresh object is left untouched: reads and link checks of unknown identifiers write
  * nothing, and its first write creates the schema (`createSchema`).
  */
-export function openLedger(storage: DurableObjectStorage): boolean {
+export function openLedger(storage: DurableObjectStorage, context: MigrationContext): boolean {
   if (!hasStorage(storage)) return false;
   const found = storage.kv.get<number>(SCHEMA_VERSION_KEY) ?? 0;
   if (found < LEDGER_MIGRATIONS.length) {
     storage.transactionSync(() => {
-      for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv);
+      for (let version = found; version < LEDGER_MIGRATIONS.length; version++) LEDGER_MIGRATIONS[version]!(storage.sql, storage.kv, context);
       storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
     });
   }
@@ -76,5 +108,6 @@ export function openLedger(storage: DurableObjectStorage): boolean {
 /** The latest schema at once, for an object's first write (call inside that write's transaction). */
 export function createSchema(storage: DurableObjectStorage): void {
   storage.sql.exec(EVENTS);
+  addChainColumns(storage.sql);
   storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
 }

@@ -1,0 +1,33 @@
+import { commitmentsOf, linkHash } from "../../chain";
+import type { EventProof } from "../../consent-event";
+import type { EventRecord } from "../event-record";
+
+/** Whose chain a ledger keeps: the organization and the identifier's keyed hash. */
+export interface ChainOwner {
+  organizationId: string;
+  identifierHash: string;
+}
+
+/** The chain fields of one event (its commitments and link), from what is stored of it and the previous link. */
+export function chainFields(
+  identifierKey: string,
+  owner: ChainOwner,
+  prevHash: string | null,
+  record: Pick<EventRecord, "sequence" | "type" | "topic" | "source" | "meta" | "createdAt">,
+  proof: EventProof | null,
+): Pick<EventRecord, "hash" | "prevHash" | "commitments"> {
+  const commitments = commitmentsOf(identifierKey, { source: record.source, meta: record.meta, client_ip: proof?.client_ip });
+  const hash = linkHash({
+    seq: record.sequence,
+    prev_hash: prevHash,
+    organization_id: owner.organizationId,
+    identifier_hash: owner.identifierHash,
+    type: record.type,
+    topic: record.topic,
+    created_at: record.createdAt,
+    commitments,
+    recorded_by: proof?.recorded_by,
+    request_id: proof?.request_id,
+  });
+  return { hash, prevHash, commitments: JSON.stringify(commitments) };
+}
