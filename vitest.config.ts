@@ -42,6 +42,8 @@ export default defineConfig(async () => {
     JWT_SECRET: TEST_JWT_SECRET,
     JWT_JWKS_URL: jwks.url,
     IDENTIFIER_KEY: TEST_IDENTIFIER_KEY,
+    // The tests' gateway is an upgraded deployment: it holds ledgers named the old way.
+    LEGACY_LEDGERS: "adopt",
     ...TEST_OPT_IN_SETTINGS,
   };
   quietWrangler(rawConfig.secrets?.required ?? [], settings);

@@ -68,8 +68,8 @@ const settingsSchema = z.object({
   JWT_MAX_LIFETIME_SECONDS: unlessBlank(z.coerce.number().int().min(60).max(31 * 24 * 60 * 60).default(24 * 60 * 60)),
   /** The key of the identifier hash that names each ledger (README "Identifiers"); changing it re-homes every history. */
   IDENTIFIER_KEY: unlessBlank(z.string().min(32, "must be at least 32 characters").optional()),
-  /** `adopt`: a ledger takes over the history its identifier had under the naming before 0.2 (README "Identifiers"); `none`: no such ledgers exist. */
-  LEGACY_LEDGERS: unlessBlank(z.enum(["adopt", "none"]).default("adopt")),
+  /** `adopt`: a ledger takes over the history its identifier had under the naming before 0.2 (README "Identifiers"); `none` (default): no such ledgers exist. */
+  LEGACY_LEDGERS: unlessBlank(z.enum(["adopt", "none"]).default("none")),
   OPT_IN_SIGNING_KEY: unlessBlank(z.string().min(32, "must be at least 32 characters").optional()),
   OPT_IN_PREVIOUS_SIGNING_KEYS: unlessBlank(
     z

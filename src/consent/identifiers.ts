@@ -6,8 +6,8 @@
  * | kind    | recognised by                                   | kept as                                       |
  * |---------|-------------------------------------------------|-----------------------------------------------|
  * | (all)   |                                                 | Unicode NFC, then trimmed                     |
- * | e-mail  | exactly one `@`, non-empty local part and domain | local part lower-cased; domain lower-cased, an internationalised domain in its ASCII (punycode) form |
- * | phone   | `+` then only digits and separators (space . - / ( )), at least one digit | `+` and the digits |
+ * | e-mail  | exactly one `@`, non-empty local part and domain | local part lower-cased; domain lower-cased without a trailing dot, an internationalised domain in its ASCII (punycode) form (kept as typed if a URL cannot parse it) |
+ * | phone   | `+` then only digits and separators (whitespace . - / ( )), at least one digit | `+` and the digits |
  * | other   | anything else (a CRM id, a Copilot `user_id`)   | exactly as sent                               |
  */
 
@@ -25,7 +25,8 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 /** An internationalised domain in the one form a URL gives it; an ASCII (or unparseable) one lower-cased. */
 function domainForm(domain: string): string {
-  const lower = domain.toLowerCase();
+  // A fully qualified domain's trailing dot names the same domain.
+  const lower = domain.toLowerCase().replace(/(?<=.)\.$/, "");
   if (!NON_ASCII.test(lower) || NOT_A_HOST.test(lower)) return lower;
   try {
     return new URL(`http://${lower}/`).hostname;
@@ -44,6 +45,18 @@ export function normalizeIdentifier(identifier: string): string {
   }
   if (PHONE.test(text)) return `+${text.replace(NOT_DIGIT, "")}`;
   return text;
+}
+
+/**
+ * The rules before version 2, frozen: how an identifier was spelled when ledgers were named by it,
+ * so a ledger can find the old one its history is in (storage/ledger/legacy.ts). Never used to
+ * decide who is who.
+ */
+export function legacySpelling(identifier: string): string {
+  const trimmed = identifier.trim();
+  if (trimmed.startsWith("+")) return trimmed.replace(/[\s\-()[\]]/g, "");
+  if (trimmed.includes("@")) return trimmed.toLowerCase();
+  return trimmed;
 }
 
 /** The keyed hash of an identifier (src/chain.ts): what names its ledger, so no object name carries personal data. */

@@ -5,7 +5,7 @@ import { appendedEvent, eventText, toConsentEvent, type FeedEntry } from "../sto
 import { sendToFeed } from "../storage/feed/producer";
 import { readFeed } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
-import { identifierHash, IDENTIFIER_RULES_VERSION, normalizeIdentifier } from "./identifiers";
+import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
 
 /**
@@ -17,7 +17,14 @@ export function ledgerFor(env: Env, organizationId: string, identifier: string) 
   if (!secret) throw new ConfigError("IDENTIFIER_KEY", "is not set");
   const normalized = normalizeIdentifier(identifier);
   const hash = identifierHash(secret, organizationId, normalized);
-  const key = { organizationId, identifier: normalized, rules: IDENTIFIER_RULES_VERSION, identifierHash: hash };
+  const legacy = legacySpelling(identifier);
+  const key = {
+    organizationId,
+    identifier: normalized,
+    rules: IDENTIFIER_RULES_VERSION,
+    identifierHash: hash,
+    ...(legacy === normalized ? {} : { legacyIdentifier: legacy }),
+  };
   const id = env.IDENTIFIER_LEDGER.idFromName(hash);
   return { key, id, stub: env.IDENTIFIER_LEDGER.get(id) };
 }

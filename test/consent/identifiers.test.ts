@@ -18,6 +18,7 @@ describe("the identifier rules (README 'Identifiers')", () => {
     ["user@B\u00fccher.de", "user@xn--bcher-kva.de"],
     ["user@xn--bcher-kva.de", "user@xn--bcher-kva.de"],
     ["  spaced@example.com\u00a0", "spaced@example.com"],
+    ["fqdn@Example.com.", "fqdn@example.com"],
     ["+49 (123) 45-67", "+491234567"],
     ["+49.123/456", "+49123456"],
     ["+491234567", "+491234567"],
@@ -30,6 +31,24 @@ describe("the identifier rules (README 'Identifiers')", () => {
     ["+ - ", "+ -"],
   ])("%j is kept as %j", (input, kept) => {
     expect(normalizeIdentifier(input)).toBe(kept);
+  });
+});
+
+describe("distinct people stay distinct", () => {
+  it.each([
+    ["a@x.com", "b@x.com"],
+    ["a@x.com", "a@y.com"],
+    ["+ab@x.com", "+a-b@x.com"],
+    ["a.b@x.com", "ab@x.com"],
+    ["a+tag@x.com", "a@x.com"],
+    ["\u00df@x.com", "ss@x.com"],
+    ["user@b\u00fccher.de", "user@bucher.de"],
+    ["+491234", "+4912345"],
+    ["CRM-1", "crm-1"],
+    ["a@x.com", "a@x.com@x.com"],
+    ["x@1234.com", "+1234"],
+  ])("%j is not %j", (a, b) => {
+    expect(normalizeIdentifier(a)).not.toBe(normalizeIdentifier(b));
   });
 });
 

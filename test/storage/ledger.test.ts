@@ -330,4 +330,28 @@ describe("ledgers named the old way", () => {
     await vi.waitFor(async () => expect((await fedRows(ORG, identifier)).map((r) => r.sequence)).toEqual([1, 2, 3, 4]), { timeout: 10_000 });
     expect(logs.lines()).toEqual([expect.stringContaining("adopted an old-named ledger")]);
   });
+
+  it("are found by the spelling the old rules gave the identifier, where the new rules spell it otherwise", async () => {
+    // The old rules kept `+Team@…` as typed (a phone rule), the new ones lower-case it (an e-mail address).
+    const typed = `+Team-${crypto.randomUUID().slice(0, 8)}@Example.com`;
+    const old = await oldLedger(typed.replace(/-/g, ""), [{ type: "OPT_OUT", topic: "NEWS" }], 1);
+    const logs = captureConsole();
+    const listed = await (await list(typed)).json<any>();
+    expect(listed.events.map((e: any) => [e.seq, e.type, e.identifier])).toEqual([[1, "OPT_OUT", typed.toLowerCase()]]);
+    expect(logs.lines()).toEqual([expect.stringContaining("adopted an old-named ledger")]);
+    expect((await written(old)).entries.sort()).toEqual(["moved_to", "schema_version"]);
+  });
+
+  it("a moved ledger forwards what an older worker still sends it, and takes nothing itself", async () => {
+    const identifier = uniqueEmail("moved");
+    const old = await oldLedger(identifier, [{ type: "OPT_IN", topic: "NEWS" }], 1);
+    const logs = captureConsole();
+    expect((await list(identifier)).status).toBe(200);
+    const { key, stub } = await ledgerOf(ORG, identifier);
+    const appended = await old.append(key, { type: "OPT_OUT", topic: "NEWS", source: null, meta: null, proof: null });
+    expect(appended.sequence).toBe(2);
+    expect((await storedSequence(stub)).map((e) => e.sequence)).toEqual([1, 2]);
+    expect((await old.list(key, { limit: 10, offset: 0 })).total).toBe(2);
+    expect(logs.lines()).toEqual([expect.stringContaining("adopted an old-named ledger")]);
+  });
 });

@@ -20,6 +20,12 @@ export type { OptInStatus, OptOutStatus } from "./link-rules";
  */
 export type Owner = LedgerKey & { rules?: number; identifierHash?: string };
 
+/** How a caller addresses a ledger: its owner, and the spelling the identifier had under the rules before v2 (what named its old ledger). */
+export type LedgerAddress = Owner & { legacyIdentifier?: string };
+
+/** The owner an address names (what the ledger stores of it). */
+const ownerOf = ({ legacyIdentifier: _, ...owner }: LedgerAddress): Owner => owner;
+
 /** What a link sees of the ledger: the status, whose history it is (for the page), and what it recorded. */
 export interface LinkView<S> {
   status: S;
@@ -83,9 +89,11 @@ export class IdentifierLedger extends DurableObject<Env> {
    * Appends one event and answers its feed entry (its `sequence` is its gapless place in the
    * history, from 1). Resolves only once the event is durable.
    */
-  async append(key: Owner, event: EventText): Promise<FeedEntry> {
+  async append(key: LedgerAddress, event: EventText): Promise<FeedEntry> {
+    // A moved ledger takes nothing itself (an older worker may still address it).
+    if (this.#movedTo) return this.#successor().append(key, event);
     if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
-    const owner = this.#owner ?? { ...key };
+    const owner = this.#owner ?? ownerOf(key);
     if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
     const appended = this.ctx.storage.transactionSync(() => {
       // The first event creates the storage and names the owner, in the same transaction.
@@ -99,7 +107,8 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** One page of the history, newest first, with the size of the (topic-filtered) history. */
-  async list(key: Owner, query: ListQuery): Promise<HistoryPage> {
+  async list(key: LedgerAddress, query: ListQuery): Promise<HistoryPage> {
+    if (this.#movedTo) return this.#successor().list(key, query);
     if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
     if (!this.#owns(this.#owner, key.organizationId, key.identifier)) return { records: [], total: 0, more: false };
     return this.#history.page(query);
@@ -147,12 +156,18 @@ export class IdentifierLedger extends DurableObject<Env> {
   /** The feed consumer's acknowledgement: D1 holds this identifier's events up to `sequence`. */
   async fed(sequence: number): Promise<void> {
     if (this.#movedTo) return this.#successor().fed(sequence);
-    if (sequence <= this.#fedThrough) return;
+    if (!this.#owner || sequence <= this.#fedThrough) return;
     this.#fedThrough = Math.min(sequence, this.#lastSequence);
     this.ctx.storage.kv.put(FED_THROUGH_KEY, this.#fedThrough);
     if (this.#resends > 0) {
+      // The pipeline works again: what the backoff still holds back goes at once, not in ten minutes.
       this.#resends = 0;
       this.ctx.storage.kv.delete(RESENDS_KEY);
+      if (this.pendingCount() > 0) {
+        this.#armed = true;
+        await this.ctx.storage.setAlarm(Date.now());
+        return;
+      }
     }
     if (this.pendingCount() === 0 && this.#armed) {
       // Disarmed before the await, so an append that interleaves arms it again.
@@ -252,18 +267,19 @@ export class IdentifierLedger extends DurableObject<Env> {
    * old naming, and takes its history over (sequences, watermark and all). Concurrency is blocked
    * meanwhile, so nothing is appended before the history it follows.
    */
-  async #adopt(key: Owner): Promise<void> {
+  async #adopt(key: LedgerAddress): Promise<void> {
     if (settings(this.env).LEGACY_LEDGERS !== "adopt") {
       this.#adoptionChecked = true;
       return;
     }
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.#owner || this.#adoptionChecked) return;
-      const legacyId = this.env.IDENTIFIER_LEDGER.idFromName(legacyLedgerName(key));
+      const legacyKey = { organizationId: key.organizationId, identifier: key.legacyIdentifier ?? key.identifier };
+      const legacyId = this.env.IDENTIFIER_LEDGER.idFromName(legacyLedgerName(legacyKey));
       if (!legacyId.equals(this.ctx.id)) {
         const legacy = this.env.IDENTIFIER_LEDGER.get(legacyId);
-        const handed = await legacy.handOver(key, this.ctx.id.toString());
-        if (handed && handed.records.length > 0) this.#takeOver(key, handed);
+        const handed = await legacy.handOver(legacyKey, this.ctx.id.toString());
+        if (handed && handed.records.length > 0) this.#takeOver(ownerOf(key), handed);
         if (handed) await legacy.release(this.ctx.id.toString());
       }
       this.#adoptionChecked = true;
