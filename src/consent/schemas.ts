@@ -169,3 +169,13 @@ export const OrganizationEventPage = z
     has_more: z.boolean().openapi({ description: "Whether more events follow now (false on the last page)" }),
   })
   .openapi("OrganizationEventPage");
+
+export const ChainVerification = z
+  .object({
+    intact: z.boolean().openapi({ description: "Whether every event of the ledger and of the feed's copy holds" }),
+    length: z.number().int().min(0).openapi({ description: "How many events the ledger holds" }),
+    head: z.string().optional().openapi({ description: "The newest event's hash, when intact and not empty" }),
+    first_broken_seq: z.number().int().min(1).optional().openapi({ description: "The first event that does not hold" }),
+    store: z.enum(["ledger", "d1"]).optional().openapi({ description: "Where that event is: the identifier's ledger, or the feed's copy in D1" }),
+  })
+  .openapi("ChainVerification", { example: { intact: true, length: 3, head: "9f2c…" } });

@@ -3,10 +3,11 @@ import { ConfigError, settings } from "../config";
 import type { ConsentEvent, EventInput } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
-import { readFeed } from "../storage/feed/reader";
+import { feedHistory, readFeed } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
+import { verifyChain, type Verification } from "./verification";
 
 /**
  * The Durable Object that owns one identifier's history in the caller's organization: the one way
@@ -83,4 +84,11 @@ export async function listOrganizationEvents(
   // Past the last page the cursor stays put, so a poller resumes where it stopped.
   const resume = last === undefined ? cursor : { feedPosition: last };
   return { events, next_cursor: resume === undefined ? null : encodeFeedCursor(resume), has_more: next };
+}
+
+/** Re-checks the identifier's chain in its ledger and the feed's copy against it. Writes nothing. */
+export async function verifyHistory(env: Env, principal: Principal, identifier: string): Promise<Verification> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  const [ledger, feed] = await Promise.all([stub.chain(key), feedHistory(env.DB, key.organizationId, key.identifier)]);
+  return verifyChain(settings(env).IDENTIFIER_KEY!, key, ledger, feed);
 }

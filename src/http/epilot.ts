@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentEvent, ConsentIdentifier } from "../consent-event";
 import { requestDoubleOptIn } from "../consent/double-opt-in";
 import {
+  ChainVerification,
   ConsentEventList,
   ConsentEventRequestBody,
   DoubleOptInLinks,
@@ -10,13 +11,15 @@ import {
   OrganizationEventPage,
   OrganizationEventsQuery,
 } from "../consent/schemas";
-import { listEvents, listOrganizationEvents, recordEvent } from "../consent/service";
+import { listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
 import { requestProof } from "./request-proof";
 import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "./responses";
 import { throwOnInvalid } from "./validation";
+
+const IdentifierParam = z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) });
 
 const publishConsentEvent = createRoute({
   operationId: "publishConsentEvent",
@@ -42,7 +45,7 @@ const listConsentEvents = createRoute({
     "The identifier's events, newest first, in the order they were appended. next_cursor, when present, pins the next page to what this one saw: pages then never overlap.",
   ...authenticated("consent:read"),
   request: {
-    params: z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) }),
+    params: IdentifierParam,
     query: ListConsentEventsQuery,
   },
   responses: { 200: jsonAnswer("One page of events and the total count", ConsentEventList), ...readRefusals },
@@ -77,6 +80,20 @@ const listOrganizationEventsRoute = createRoute({
   responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
 });
 
+const verifyConsentHistory = createRoute({
+  operationId: "verifyConsentHistory",
+  method: "get",
+  path: "/v1/consent/{identifier}/verify",
+  tags: ["proof"],
+  summary: "Re-checks the identifier's hash chain, in its ledger and in the feed's copy",
+  description:
+    "Recomputes every event's commitments and link in the identifier's ledger, then checks the feed's (D1) copy against it. " +
+    "An identifier never seen answers {intact: true, length: 0} and writes nothing.",
+  ...authenticated("consent:read"),
+  request: { params: IdentifierParam },
+  responses: { 200: jsonAnswer("What the check found", ChainVerification), ...readRefusals },
+});
+
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
@@ -88,6 +105,7 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     return c.json(links, 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
+  .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");
     const { topic, limit, from, cursor } = c.req.valid("query");

@@ -76,6 +76,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
       tags: [
         { name: "consent", description: "epilot Consent API" },
         { name: "copilot", description: "Copilot.cx Server API: consent endpoint" },
+        { name: "proof", description: "Proof of consent: the hash chain and signed receipts" },
         { name: "meta", description: "About this API" },
       ],
     });

@@ -64,6 +64,20 @@ export const operations = {
     ],
     "body": null
   },
+  "verifyConsentHistory": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/verify",
+    "summary": "Re-checks the identifier's hash chain, in its ledger and in the feed's copy",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
   "listConsentEvents": {
     "method": "GET",
     "path": "/v1/consent/{identifier}",

@@ -60,6 +60,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/{identifier}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Re-checks the identifier's hash chain, in its ledger and in the feed's copy
+         * @description Recomputes every event's commitments and link in the identifier's ledger, then checks the feed's (D1) copy against it. An identifier never seen answers {intact: true, length: 0} and writes nothing.
+         */
+        get: operations["verifyConsentHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}": {
         parameters: {
             query?: never;
@@ -384,6 +404,28 @@ export interface components {
         };
         /**
          * @example {
+         *       "intact": true,
+         *       "length": 3,
+         *       "head": "9f2c…"
+         *     }
+         */
+        ChainVerification: {
+            /** @description Whether every event of the ledger and of the feed's copy holds */
+            intact: boolean;
+            /** @description How many events the ledger holds */
+            length: number;
+            /** @description The newest event's hash, when intact and not empty */
+            head?: string;
+            /** @description The first event that does not hold */
+            first_broken_seq?: number;
+            /**
+             * @description Where that event is: the identifier's ledger, or the feed's copy in D1
+             * @enum {string}
+             */
+            store?: "ledger" | "d1";
+        };
+        /**
+         * @example {
          *       "events": [
          *         {
          *           "type": "OPT_IN",
@@ -648,6 +690,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationEventPage"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyConsentHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the check found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainVerification"];
                 };
             };
             /** @description The request is invalid: `errors` names each field and what is wrong */

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, gte, lt, lte, max, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { ConsentEvent } from "../../consent-event";
 import { consentEvents } from "../d1-schema";
-import { toConsentEvent } from "../event-record";
+import { toConsentEvent, type EventRecord } from "../event-record";
 
 /** Where a poller stands: after a feed position of its organization, or (a cursor from before migration 0004) after a global position. */
 export type FeedCursor = { feedPosition: number } | { position: number };
@@ -54,4 +54,25 @@ export async function readFeed(db: D1Database, organizationId: string, query: Fe
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return { events: page.map((row) => toConsentEvent(row, row)), ...(last ? { last: last.feedPosition } : {}), next: rows.length > query.limit };
+}
+
+/** One identifier's rows in the feed, oldest first, as the consumer wrote them (to check them against its ledger). */
+export async function feedHistory(db: D1Database, organizationId: string, identifier: string): Promise<EventRecord[]> {
+  const t = consentEvents;
+  return drizzle(db)
+    .select({
+      sequence: t.sequence,
+      type: t.type,
+      topic: t.topic,
+      source: t.source,
+      meta: t.meta,
+      createdAt: t.createdAt,
+      hash: t.hash,
+      prevHash: t.prevHash,
+      commitments: t.commitments,
+      proof: t.proof,
+    })
+    .from(t)
+    .where(and(eq(t.organizationId, organizationId), eq(t.identifier, identifier)))
+    .orderBy(asc(t.sequence));
 }

@@ -114,6 +114,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#history.page(query);
   }
 
+  /** The whole history, oldest first, with its chain (for verification). Changes nothing. */
+  async chain(key: LedgerAddress): Promise<EventRecord[]> {
+    if (this.#movedTo) return this.#successor().chain(key);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.all() : [];
+  }
+
   /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
   optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
     if (this.#movedTo) return this.#successor().optInStatus(organizationId, requestSequence, topic);
