@@ -9,7 +9,7 @@ const ReceiptKey = z
     crv: z.enum(["Ed25519", "P-256"]),
     x: z.string(),
     y: z.string().optional().openapi({ description: "P-256 keys only" }),
-    kid: z.string().openapi({ description: "The `kid` in a receipt's protected header" }),
+    kid: z.string().openapi({ description: "The kid in the protected header of the receipts it signs" }),
     alg: z.enum(["EdDSA", "ES256"]),
     use: z.literal("sig"),
   })

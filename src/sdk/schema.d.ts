@@ -455,7 +455,7 @@ export interface components {
             x: string;
             /** @description P-256 keys only */
             y?: string;
-            /** @description The `kid` in a receipt's protected header */
+            /** @description The kid in the protected header of the receipts it signs */
             kid: string;
             /** @enum {string} */
             alg: "EdDSA" | "ES256";
