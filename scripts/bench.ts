@@ -40,6 +40,8 @@ const gatewaySettings = (baseUrl: string) => ({
   IDENTIFIER_KEY: "bench-identifier-key-of-at-least-32-characters",
   OPT_IN_SIGNING_KEY: "bench-opt-in-signing-key-of-at-least-32-chars",
   OPT_IN_PREVIOUS_SIGNING_KEYS: "",
+  // Empty (no receipts are benchmarked), but named: wrangler.toml requires every secret.
+  RECEIPT_SIGNING_KEYS: "",
   PUBLIC_BASE_URL: baseUrl,
   // The gateway writes its "indexed" line (one per D1 write call) at debug level.
   LOG_LEVEL: "debug",

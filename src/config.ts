@@ -51,6 +51,26 @@ const brandingSchema = z.object({
 });
 export type Branding = z.infer<typeof brandingSchema>;
 
+/** A base64url-encoded 32-byte value: every coordinate and private part of Ed25519 and P-256 keys. */
+const b64url32 = z.string({ error: "is missing" }).regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded");
+const privatePart = z.string({ error: "is missing (the private part: a public key cannot sign)" }).regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes, base64url-encoded");
+const kid = z.string({ error: "is missing (every key needs a kid)" }).min(1, "must not be empty").max(200);
+
+/** A private JWK that signs receipts; `alg` is implied by the curve (README "Receipts"). */
+const receiptKeySchema = z.discriminatedUnion(
+  "kty",
+  [
+    z
+      .object({ kty: z.literal("OKP"), crv: z.literal("Ed25519", "must be Ed25519"), x: b64url32, d: privatePart, kid })
+      .transform((key) => ({ ...key, alg: "EdDSA" as const })),
+    z
+      .object({ kty: z.literal("EC"), crv: z.literal("P-256", "must be P-256"), x: b64url32, y: b64url32, d: privatePart, kid })
+      .transform((key) => ({ ...key, alg: "ES256" as const })),
+  ],
+  { error: "must be an Ed25519 (OKP) or P-256 (EC) key" },
+);
+export type ReceiptKey = z.output<typeof receiptKeySchema>;
+
 const days = (fallback: number) => unlessBlank(z.coerce.number().int().min(1).max(3650).default(fallback));
 
 const settingsSchema = z.object({
@@ -77,6 +97,15 @@ const settingsSchema = z.object({
       .transform((v) => v.split(/\s+/))
       .pipe(z.array(z.string().min(32, "must be at least 32 characters each")))
       .default([]),
+  ),
+  /** Receipt signing keys (private JWKs): the first signs, all are published (README "Receipts"). */
+  RECEIPT_SIGNING_KEYS: unlessBlank(
+    jsonSetting(
+      z
+        .array(receiptKeySchema, { error: "must be a JSON array of private JWKs" })
+        .min(1, "must list at least one key")
+        .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "has duplicate kids"),
+    ).optional(),
   ),
   PUBLIC_BASE_URL: unlessBlank(httpsUrl.transform((url) => url.replace(/\/+$/, "")).optional()),
   DEFAULT_LANGUAGE: unlessBlank(z.enum(LANGUAGES).default("de")),

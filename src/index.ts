@@ -7,6 +7,7 @@ import { copilotApi } from "./http/copilot";
 import { epilotApi } from "./http/epilot";
 import { linkPages } from "./http/opt-in-links";
 import { serveOpenApi } from "./http/openapi";
+import { receiptKeysApi } from "./http/receipt-keys";
 import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
@@ -29,6 +30,7 @@ app.use(
 app.route("/", epilotApi);
 app.route("/", copilotApi);
 app.route("/", linkPages);
+app.route("/", receiptKeysApi);
 serveOpenApi(app);
 
 app.notFound((c) => handleError(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, settings } from "../src/config";
+import { TEST_PREVIOUS_RECEIPT_KEY, TEST_RECEIPT_KEY } from "./fixtures/credentials";
 
 const base = { JWT_ORGANIZATION_CLAIM: "", JWT_JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "" } as unknown as Env;
 const parse = (overrides: Record<string, string>) => settings({ ...base, ...overrides } as Env);
+/** The test keys as the setting, the first and second key changed by `first` and `second`. */
+const receiptKeys = (first: Record<string, unknown>, second: Record<string, unknown> = {}) =>
+  JSON.stringify([{ ...TEST_RECEIPT_KEY, ...first }, { ...TEST_PREVIOUS_RECEIPT_KEY, ...second }]);
 const client = { id: "a", secret_sha256: "A".repeat(64), organization_id: "o" };
 
 describe("settings", () => {
@@ -20,8 +24,36 @@ describe("settings", () => {
     [{ API_CLIENTS: JSON.stringify([client, client]) }, "API_CLIENTS has duplicate client ids"],
     [{ API_CLIENTS: JSON.stringify([{ ...client, scopes: ["consent:admin"] }]) }, "API_CLIENTS [0.scopes.0]"],
     [{ JWT_JWKS_URL: "not a url" }, "JWT_JWKS_URL"],
+    [{ RECEIPT_SIGNING_KEYS: "{" }, "RECEIPT_SIGNING_KEYS is not valid JSON"],
+    [{ RECEIPT_SIGNING_KEYS: JSON.stringify(TEST_RECEIPT_KEY) }, "RECEIPT_SIGNING_KEYS must be a JSON array of private JWKs"],
+    [{ RECEIPT_SIGNING_KEYS: "[]" }, "RECEIPT_SIGNING_KEYS must list at least one key"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ d: undefined }) }, "RECEIPT_SIGNING_KEYS [0.d] is missing (the private part: a public key cannot sign)"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ kid: undefined }) }, "RECEIPT_SIGNING_KEYS [0.kid] is missing (every key needs a kid)"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ kid: "" }) }, "RECEIPT_SIGNING_KEYS [0.kid] must not be empty"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({}, { kid: TEST_RECEIPT_KEY.kid }) }, "RECEIPT_SIGNING_KEYS has duplicate kids"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({}, { y: undefined }) }, "RECEIPT_SIGNING_KEYS [1.y] is missing"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ kty: "RSA" }) }, "RECEIPT_SIGNING_KEYS [0.kty] must be an Ed25519 (OKP) or P-256 (EC) key"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ crv: "X25519" }) }, "RECEIPT_SIGNING_KEYS [0.crv] must be Ed25519"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({}, { crv: "P-384" }) }, "RECEIPT_SIGNING_KEYS [1.crv] must be P-256"],
+    [{ RECEIPT_SIGNING_KEYS: receiptKeys({ d: "c2hvcnQ" }) }, "RECEIPT_SIGNING_KEYS [0.d] must be 32 bytes, base64url-encoded"],
   ])("names the setting that is wrong: %j", (overrides, message) => {
     expect(() => parse(overrides)).toThrow(ConfigError);
     expect(() => parse(overrides)).toThrow(message);
+    const error = (() => {
+      try {
+        parse(overrides);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    for (const key of [TEST_RECEIPT_KEY, TEST_PREVIOUS_RECEIPT_KEY]) expect(error).not.toContain(key.d);
+  });
+
+  it("parses receipt keys in their order, each with the alg its curve implies", () => {
+    expect(parse({ RECEIPT_SIGNING_KEYS: receiptKeys({}) }).RECEIPT_SIGNING_KEYS).toEqual([
+      { ...TEST_RECEIPT_KEY, alg: "EdDSA" },
+      { ...TEST_PREVIOUS_RECEIPT_KEY, alg: "ES256" },
+    ]);
+    expect(parse({ RECEIPT_SIGNING_KEYS: " " }).RECEIPT_SIGNING_KEYS).toBeUndefined();
   });
 });

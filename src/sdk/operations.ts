@@ -199,6 +199,14 @@ export const operations = {
     ],
     "body": null
   },
+  "getReceiptKeys": {
+    "method": "GET",
+    "path": "/.well-known/jwks.json",
+    "summary": "The public keys that verify consent receipts (a JWK Set)",
+    "public": true,
+    "parameters": [],
+    "body": null
+  },
   "getOpenApiDocument": {
     "method": "GET",
     "path": "/openapi.json",

@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public keys that verify consent receipts (a JWK Set)
+         * @description Every configured receipt signing key: the one that signs now and those rotated out but still listed, so that older receipts keep verifying by their `kid`. Public parts only; cacheable for 5 minutes.
+         */
+        get: operations["getReceiptKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -479,6 +499,25 @@ export interface components {
             outcome: "pending" | "confirmed" | "already_confirmed" | "subscribed" | "unsubscribed" | "already_unsubscribed";
             topic: string;
             event?: components["schemas"]["ConsentEvent"];
+        };
+        ReceiptKeySet: {
+            keys: components["schemas"]["ReceiptKey"][];
+        };
+        /** @description A public key that signs, or signed, consent receipts (JWK, RFC 7517) */
+        ReceiptKey: {
+            /** @enum {string} */
+            kty: "OKP" | "EC";
+            /** @enum {string} */
+            crv: "Ed25519" | "P-256";
+            x: string;
+            /** @description P-256 keys only */
+            y?: string;
+            /** @description The kid in the protected header of the receipts it signs */
+            kid: string;
+            /** @enum {string} */
+            alg: "EdDSA" | "ES256";
+            /** @enum {string} */
+            use: "sig";
         };
     };
     responses: never;
@@ -1233,6 +1272,26 @@ export interface operations {
                 content: {
                     "text/html": string;
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReceiptKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptKeySet"];
                 };
             };
         };

@@ -1,6 +1,6 @@
 import { expect, inject, it } from "vitest";
 import { SEED_EVENT_REQUEST } from "../../src/consent-event";
-import { e2eBasic } from "./settings";
+import { E2E_SETTINGS, e2eBasic } from "./settings";
 
 const base = inject("gatewayUrl");
 
@@ -36,4 +36,12 @@ it("refuses a request without credentials with a problem and a challenge", async
   expect(response.status).toBe(401);
   expect(response.headers.get("www-authenticate")).toContain("Basic");
   expect(response.headers.get("content-type")).toBe("application/problem+json");
+});
+
+it("serves the receipt key set: public keys only, cacheable", async () => {
+  const response = await fetch(`${base}/.well-known/jwks.json`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("cache-control")).toBe("public, max-age=300");
+  const [configured] = JSON.parse(E2E_SETTINGS.RECEIPT_SIGNING_KEYS!) as { kid: string; x: string }[];
+  expect(await response.json()).toEqual({ keys: [{ kty: "OKP", crv: "Ed25519", x: configured!.x, kid: configured!.kid, alg: "EdDSA", use: "sig" }] });
 });

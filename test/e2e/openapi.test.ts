@@ -72,6 +72,7 @@ describe("every operation the document lists is served as documented", () => {
         "getApiReference",
         "getHealth",
         "getOpenApiDocument",
+        "getReceiptKeys",
         "handleOptInWithToken",
         "handleOptOutWithToken",
         "listConsentEvents",
@@ -88,7 +89,7 @@ describe("every operation the document lists is served as documented", () => {
   it("without credentials: 401 where security is required, the public operations answer", async () => {
     for (const op of operations) {
       const response = await fetch(urlOf(op), { method: op.method, redirect: "manual" });
-      // Public: the document and its reference answer 200, `/` redirects to the reference, /health
+      // Public: the document, its reference and the receipt key set answer 200, `/` redirects to the reference, /health
       // answers 204, and a link that is not a signed link 400.
       const PUBLIC: Record<string, number> = { "/": 302, "/health": 204 };
       const expected = isSecured(op) ? 401 : op.path.includes("{token}") ? 400 : (PUBLIC[op.path] ?? 200);

@@ -18,6 +18,16 @@ export const E2E_SETTINGS: Record<string, string> = {
   IDENTIFIER_KEY: "e2e-identifier-key-of-at-least-32-characters",
   OPT_IN_SIGNING_KEY: "e2e-opt-in-signing-key-of-at-least-32-chars",
   OPT_IN_PREVIOUS_SIGNING_KEYS: "",
+  // A test-only key (node scripts/receipt-key.mjs).
+  RECEIPT_SIGNING_KEYS: JSON.stringify([
+    {
+      crv: "Ed25519",
+      d: "N-LY9UJexF8BF7x_BmMZkChMmlNW2unWLfAQ1VXzR1U",
+      x: "wS62Jdp9NR7fakzI4ui77pmSZTpWRvVrIJ-Olo-Xklc",
+      kty: "OKP",
+      kid: "577UlB08LRZC3SoaUT9DUqza6OUkOqNRmozlHlQChkc",
+    },
+  ]),
   OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),
 };
 

@@ -22,6 +22,7 @@ const RESPONSES: [string, () => Promise<Response>, { personal: boolean }][] = [
   ["an opt-in page", async () => exports.default.fetch(new Request(await newOptIn())), { personal: true }],
   ["an invalid-link page", () => call("/v1/opt-in/not.a.token"), { personal: false }],
   ["the OpenAPI document", () => call("/openapi.json"), { personal: false }],
+  ["the receipt key set", () => call("/.well-known/jwks.json"), { personal: false }],
 ];
 
 describe("headers on every response", () => {
@@ -53,8 +54,9 @@ describe("headers on every response", () => {
     expect((await call("/v1/opt-in/not.a.token")).headers.get("Content-Security-Policy")).toContain("img-src https://cdn.acme.example;");
   });
 
-  it("lets the public reference page be cached, and nothing personal", async () => {
+  it("lets the public reference page and the receipt key set be cached, and nothing personal", async () => {
     expect((await call("/docs")).headers.get("Cache-Control")).toBe("public, max-age=300");
+    expect((await call("/.well-known/jwks.json")).headers.get("Cache-Control")).toBe("public, max-age=300");
   });
 
   it("answers a wrong method with 405, Allow and a problem", async () => {

@@ -1,0 +1,35 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { receiptKeySet } from "../consent/receipts";
+import type { AppEnv } from "./app-env";
+import { jsonAnswer } from "./responses";
+
+const ReceiptKey = z
+  .object({
+    kty: z.enum(["OKP", "EC"]),
+    crv: z.enum(["Ed25519", "P-256"]),
+    x: z.string(),
+    y: z.string().optional().openapi({ description: "P-256 keys only" }),
+    kid: z.string().openapi({ description: "The kid in the protected header of the receipts it signs" }),
+    alg: z.enum(["EdDSA", "ES256"]),
+    use: z.literal("sig"),
+  })
+  .openapi("ReceiptKey", { description: "A public key that signs, or signed, consent receipts (JWK, RFC 7517)" });
+
+const ReceiptKeySet = z.object({ keys: z.array(ReceiptKey) }).openapi("ReceiptKeySet");
+
+const getReceiptKeys = createRoute({
+  operationId: "getReceiptKeys",
+  method: "get",
+  path: "/.well-known/jwks.json",
+  tags: ["meta"],
+  summary: "The public keys that verify consent receipts (a JWK Set)",
+  description:
+    "Every configured receipt signing key: the one that signs now and those rotated out but still listed, so that older receipts keep verifying by their `kid`. " +
+    "Public parts only; cacheable for 5 minutes.",
+  responses: { 200: jsonAnswer("The key set", ReceiptKeySet) },
+});
+
+/** The receipt keys, public so that anyone holding a receipt can verify it without asking us. */
+export const receiptKeysApi = new OpenAPIHono<AppEnv>().openapi(getReceiptKeys, (c) =>
+  c.json(receiptKeySet(c.env), 200, { "Cache-Control": "public, max-age=300" }),
+);
