@@ -36,3 +36,10 @@ export class ConsentWithdrawn extends Error {
     super(`consent to ${topic} was withdrawn after the link was sent`);
   }
 }
+
+/** An event the identifier's history does not hold (no such identifier, or no such seq). */
+export class EventNotFound extends Error {
+  constructor(readonly seq: number) {
+    super(`the history holds no event ${seq}`);
+  }
+}

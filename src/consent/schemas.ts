@@ -179,3 +179,9 @@ export const ChainVerification = z
     store: z.enum(["ledger", "d1"]).optional().openapi({ description: "Where that event is: the identifier's ledger, or the feed's copy in D1" }),
   })
   .openapi("ChainVerification", { example: { intact: true, length: 3, head: "9f2c…" } });
+
+export const ConsentReceipt = z
+  .object({
+    receipt: z.string().openapi({ description: "A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json" }),
+  })
+  .openapi("ConsentReceipt");

@@ -1,6 +1,6 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings } from "../config";
-import type { ConsentEvent, EventInput } from "../consent-event";
+import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
 import { feedHistory, readFeed } from "../storage/feed/reader";
@@ -8,6 +8,8 @@ import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
 import { verifyChain, type Verification } from "./verification";
+import { EventNotFound } from "./errors";
+import { issueReceipt } from "./receipts";
 
 /**
  * The Durable Object that owns one identifier's history in the caller's organization: the one way
@@ -91,4 +93,27 @@ export async function verifyHistory(env: Env, principal: Principal, identifier: 
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const [ledger, feed] = await Promise.all([stub.chain(key), feedHistory(env.DB, key.organizationId, key.identifier)]);
   return verifyChain(settings(env).IDENTIFIER_KEY!, key, ledger, feed);
+}
+
+/** The text a stored meta holds under `name`, if it is a string. */
+const metaText = (meta: JsonObject | undefined, name: string) => (typeof meta?.[name] === "string" ? meta[name] : undefined);
+
+/** A signed receipt for the event `seq` of the identifier's history (README "Receipts"). */
+export async function consentReceipt(env: Env, principal: Principal, identifier: string, seq: number): Promise<string> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  const record = await stub.event(key, seq);
+  if (!record || record.hash === null) throw new EventNotFound(seq);
+  const meta = record.meta === null ? undefined : (JSON.parse(record.meta) as JsonObject);
+  const notice = { noticeVersion: metaText(meta, "notice_version"), noticeTextSha256: metaText(meta, "notice_text_sha256"), language: metaText(meta, "language") };
+  return issueReceipt(env, {
+    organizationId: key.organizationId,
+    identifierHash: key.identifierHash,
+    seq: record.sequence,
+    hash: record.hash,
+    type: record.type as EventType,
+    topic: record.topic,
+    createdAt: record.createdAt,
+    ...(record.source === null ? {} : { source: record.source }),
+    ...Object.fromEntries(Object.entries(notice).filter(([, value]) => value !== undefined)),
+  });
 }

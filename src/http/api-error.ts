@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KeysUnavailable, MissingScope, Unauthenticated } from "../auth/errors";
 import { ConfigError } from "../config";
-import { ConsentWithdrawn, FieldRefused, LinkRefused } from "../consent/errors";
+import { ConsentWithdrawn, EventNotFound, FieldRefused, LinkRefused } from "../consent/errors";
 import { errorFields, log } from "../log";
 
 /** Where a bad value was found: the request body, the query string or a path parameter. */
@@ -126,6 +126,7 @@ export function toApiError(error: unknown, c: Context): ApiError {
     const [kind, detail] = LINK_REFUSALS[error.problem];
     return new ApiError(kind, detail);
   }
+  if (error instanceof EventNotFound) return new ApiError("not_found", `The identifier's history holds no event ${error.seq}.`);
   if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
   if (isOverloaded(error)) {
     log(c.env, "warn", "a store is overloaded; asked the caller to retry", { request_id, ...errorFields(error) });

@@ -4,6 +4,7 @@ import { requestDoubleOptIn } from "../consent/double-opt-in";
 import {
   ChainVerification,
   ConsentEventList,
+  ConsentReceipt,
   ConsentEventRequestBody,
   DoubleOptInLinks,
   DoubleOptInRequestBody,
@@ -11,12 +12,12 @@ import {
   OrganizationEventPage,
   OrganizationEventsQuery,
 } from "../consent/schemas";
-import { listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
+import { consentReceipt, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
 import { requestProof } from "./request-proof";
-import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "./responses";
+import { jsonAnswer, jsonRequest, lookupRefusals, readRefusals, writeRefusals } from "./responses";
 import { throwOnInvalid } from "./validation";
 
 const IdentifierParam = z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) });
@@ -94,6 +95,24 @@ const verifyConsentHistory = createRoute({
   responses: { 200: jsonAnswer("What the check found", ChainVerification), ...readRefusals },
 });
 
+const getConsentReceipt = createRoute({
+  operationId: "getConsentReceipt",
+  method: "get",
+  path: "/v1/consent/{identifier}/receipts/{seq}",
+  tags: ["proof"],
+  summary: "A signed receipt for one event of the identifier's history",
+  description:
+    "A compact JWS whose payload is the event's consent record (ISO/IEC TS 27560 names: pii_principal_id is the identifier's keyed hash, never the identifier), " +
+    "with the chain's seq and hash. Verify it with the keys at /.well-known/jwks.json.",
+  ...authenticated("consent:read"),
+  request: {
+    params: IdentifierParam.extend({
+      seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: "seq", in: "path" }, type: "integer", minimum: 1, example: 1 }),
+    }),
+  },
+  responses: { 200: jsonAnswer("The receipt", ConsentReceipt), ...lookupRefusals },
+});
+
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
@@ -105,6 +124,10 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     return c.json(links, 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
+  .openapi(getConsentReceipt, async (c) => {
+    const { identifier, seq } = c.req.valid("param");
+    return c.json({ receipt: await consentReceipt(c.env, c.var.principal, identifier, seq) }, 200);
+  })
   .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");

@@ -38,6 +38,8 @@ const problem = answer("application/problem+json", Problem);
 /** The refusals of an authenticated epilot operation that reads (query and path) or writes (a JSON body). */
 export const readRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID });
 export const writeRefusals = refusals(problem, { ...AUTHENTICATED, ...WITH_BODY });
+/** A read of one thing that may not be there. */
+export const lookupRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID, 404: "No such event in the identifier's history" });
 
 /** The Copilot endpoint's refusals, in its own format. */
 export const copilotRefusals = refusals(answer("application/json", CopilotError), {

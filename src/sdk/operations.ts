@@ -64,6 +64,25 @@ export const operations = {
     ],
     "body": null
   },
+  "getConsentReceipt": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/receipts/{seq}",
+    "summary": "A signed receipt for one event of the identifier's history",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "seq",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
   "verifyConsentHistory": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/verify",

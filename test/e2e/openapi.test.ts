@@ -35,7 +35,7 @@ it("the served document validates as OpenAPI 3.1", async () => {
 });
 
 /** A concrete URL for a documented path: `{identifier}` and `{token}` get sample values. */
-const SAMPLES: Record<string, string> = { identifier: "nobody@example.com", token: "not-a-signed-link" };
+const SAMPLES: Record<string, string> = { identifier: "nobody@example.com", token: "not-a-signed-link", seq: "1" };
 const urlOf = (op: Operation) =>
   base + op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(SAMPLES[name] ?? name));
 
@@ -72,6 +72,7 @@ describe("every operation the document lists is served as documented", () => {
         "getApiReference",
         "getHealth",
         "getOpenApiDocument",
+        "getConsentReceipt",
         "getReceiptKeys",
         "handleOptInWithToken",
         "handleOptOutWithToken",
@@ -82,6 +83,7 @@ describe("every operation the document lists is served as documented", () => {
         "redirectToReference",
         "reportCopilotAnalysisConsentChanged",
         "requestDoubleOptIn",
+        "verifyConsentHistory",
       ].sort(),
     );
   });
@@ -104,10 +106,10 @@ describe("every operation the document lists is served as documented", () => {
     }
   });
 
-  it("with credentials: reads answer 200; writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
+  it("with credentials: reads answer 200 (a receipt of a history never seen: 404); writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
     for (const op of operations.filter(isSecured)) {
       if (!op.requestBody) {
-        await expectDocumented(op, await fetch(urlOf(op), { headers: { Authorization: e2eBasic } }), 200);
+        await expectDocumented(op, await fetch(urlOf(op), { headers: { Authorization: e2eBasic } }), op.operationId === "getConsentReceipt" ? 404 : 200);
         continue;
       }
       expect(Object.keys(op.requestBody.content)).toEqual(["application/json"]);

@@ -74,7 +74,12 @@ export class History {
       .toArray();
   }
 
-  /** Every event, oldest first (a ledger handing its history over). */
+  /** The event numbered `sequence`, if there is one. */
+  at(sequence: number): EventRecord | null {
+    return this.sql.exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE sequence = ?`, sequence).toArray()[0] ?? null;
+  }
+
+  /** Every event, oldest first (a ledger handing its history over, a verification). */
   all(): EventRecord[] {
     return this.sql.exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events ORDER BY sequence`).toArray();
   }

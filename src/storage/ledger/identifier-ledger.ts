@@ -121,6 +121,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.all() : [];
   }
 
+  /** The event `seq` of the history, if it holds one. Changes nothing. */
+  async event(key: LedgerAddress, seq: number): Promise<EventRecord | null> {
+    if (this.#movedTo) return this.#successor().event(key, seq);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.at(seq) : null;
+  }
+
   /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
   optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
     if (this.#movedTo) return this.#successor().optInStatus(organizationId, requestSequence, topic);
