@@ -4,7 +4,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
 import { experimental_readRawConfig } from "wrangler";
-import { TEST_CLIENTS, TEST_IDENTIFIER_KEY, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS, TEST_RECEIPT_SIGNING_KEYS } from "./test/fixtures/credentials.ts";
+import { TEST_CLIENTS, TEST_ORGANIZATIONS, TEST_IDENTIFIER_KEY, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS, TEST_RECEIPT_SIGNING_KEYS } from "./test/fixtures/credentials.ts";
 
 /**
  * A real identity provider's key endpoint, on loopback, for the RS256 tests: the private key goes to
@@ -45,6 +45,7 @@ export default defineConfig(async () => {
     // The tests' gateway is an upgraded deployment: it holds ledgers named the old way.
     LEGACY_LEDGERS: "adopt",
     RECEIPT_SIGNING_KEYS: TEST_RECEIPT_SIGNING_KEYS,
+    ORGANIZATIONS: JSON.stringify(TEST_ORGANIZATIONS),
     ...TEST_OPT_IN_SETTINGS,
   };
   quietWrangler(rawConfig.secrets?.required ?? [], settings);

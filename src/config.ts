@@ -71,6 +71,21 @@ const receiptKeySchema = z.discriminatedUnion(
 );
 export type ReceiptKey = z.output<typeof receiptKeySchema>;
 
+/** An organization's consent rules: whether Copilot analysis needs consent, and per topic a lifespan of grants and the current notice version. */
+const organizationSchema = z.strictObject({
+  copilot_consent_required: z.boolean().optional(),
+  topics: z
+    .record(
+      z.string().min(1).max(200),
+      z.strictObject({
+        lifespan_days: z.number().int().min(1).max(36500).optional(),
+        notice_version: z.string().min(1).max(200).optional(),
+      }),
+    )
+    .optional(),
+});
+export type OrganizationRules = z.infer<typeof organizationSchema>;
+
 const days = (fallback: number) => unlessBlank(z.coerce.number().int().min(1).max(3650).default(fallback));
 
 const settingsSchema = z.object({
@@ -113,6 +128,8 @@ const settingsSchema = z.object({
   OPT_OUT_TTL_DAYS: days(365),
   LOG_LEVEL: unlessBlank(z.enum(["debug", "info", "warn", "error"]).default("info")),
   OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
+  /** Organization id -> its consent rules (README "State"). */
+  ORGANIZATIONS: unlessBlank(jsonSetting(z.record(z.string().min(1), organizationSchema)).default({})),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -185,3 +185,37 @@ export const ConsentReceipt = z
     receipt: z.string().openapi({ description: "A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json" }),
   })
   .openapi("ConsentReceipt");
+
+export const ConsentStateQuery = z.object({
+  topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" }, description: "Only this topic (answered even if the history has no event on it)" }),
+  at: instant("at", "The instant to answer for (default: now); an ISO 8601 instant with an offset. May lie in the future: the status then, if nothing more is recorded"),
+});
+
+const DecidedBy = z
+  .union([
+    z.object({ seq: z.number().int().min(1), type: z.enum(EVENT_TYPES), hash: z.string() }),
+    z.object({ rule: z.literal("default_allowed") }),
+  ])
+  .openapi("DecidedBy", { description: "The event that decides the status (the latest on the topic up to `at`), or the rule that does when no event does" });
+
+export const ConsentState = z
+  .object({
+    identifier: ConsentIdentifier,
+    at: z.string().openapi({ format: "date-time" }),
+    topics: z.array(
+      z.object({
+        topic: ConsentTopic,
+        status: z.enum(["granted", "pending", "withdrawn", "expired", "none"]),
+        since: z.string().optional().openapi({ format: "date-time", description: "When the deciding event was recorded" }),
+        decided_by: DecidedBy.optional(),
+        notice_outdated: z.literal(true).optional().openapi({ description: "The grant was given under another notice version than the topic's current one (ORGANIZATIONS)" }),
+      }),
+    ),
+  })
+  .openapi("ConsentState", {
+    example: {
+      identifier: "exampleuser@epilot.cloud",
+      at: "2026-12-01T10:00:00.000Z",
+      topics: [{ topic: "EMAIL_MARKETING", status: "granted", since: "2026-11-02T09:15:02.117Z", decided_by: { seq: 3, type: "DOUBLE_OPT_IN", hash: "5b1e…" } }],
+    },
+  });

@@ -1,15 +1,17 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings } from "../config";
 import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
-import { appendedEvent, eventText, toConsentEvent, type FeedEntry } from "../storage/event-record";
+import { appendedEvent, eventText, toConsentEvent, type EventRecord, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
 import { feedHistory, readFeed } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
 import { verifyChain, type Verification } from "./verification";
+import { COPILOT_TOPIC } from "./copilot";
 import { EventNotFound } from "./errors";
 import { issueReceipt } from "./receipts";
+import { topicState, type DecidingEvent, type TopicState } from "./state";
 
 /**
  * The Durable Object that owns one identifier's history in the caller's organization: the one way
@@ -116,4 +118,37 @@ export async function consentReceipt(env: Env, principal: Principal, identifier:
     ...(record.source === null ? {} : { source: record.source }),
     ...Object.fromEntries(Object.entries(notice).filter(([, value]) => value !== undefined)),
   });
+}
+
+/** An event as the rules of state see it. */
+function decidingEvent(record: EventRecord | null): DecidingEvent | undefined {
+  if (!record || record.hash === null) return undefined;
+  const noticeVersion = metaText(record.meta === null ? undefined : (JSON.parse(record.meta) as JsonObject), "notice_version");
+  return { seq: record.sequence, type: record.type as EventType, hash: record.hash, createdAt: record.createdAt, ...(noticeVersion === undefined ? {} : { noticeVersion }) };
+}
+
+/**
+ * What the identifier's history says, per topic (or the one asked), at `at` (default now), by the
+ * rules of state and the organization's rules (ORGANIZATIONS). Served by its ledger; writes nothing.
+ */
+export async function consentState(
+  env: Env,
+  principal: Principal,
+  identifier: string,
+  query: { topic?: string | undefined; at?: Date | undefined },
+): Promise<{ identifier: string; at: string; topics: TopicState[] }> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  const at = query.at ?? new Date();
+  const histories = await stub.latestPerTopic(key, at.toISOString(), query.topic);
+  const asked = query.topic !== undefined && histories.length === 0 ? [{ topic: query.topic, decision: null, request: null }] : histories;
+  const rules = settings(env).ORGANIZATIONS[key.organizationId] ?? {};
+  const topics = asked.map(({ topic, decision, request }) => {
+    const state = topicState({ topic, decision: decidingEvent(decision), request: decidingEvent(request) }, at.getTime(), rules.topics?.[topic]);
+    // Copilot's analysis is allowed unless consent is required (seed: a configuration parameter).
+    if (state.status === "none" && topic === COPILOT_TOPIC && !rules.copilot_consent_required) {
+      return { topic, status: "granted" as const, decided_by: { rule: "default_allowed" as const } };
+    }
+    return state;
+  });
+  return { identifier: key.identifier, at: at.toISOString(), topics };
 }

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentIdentifier } from "../consent-event";
+import { COPILOT_SOURCE, COPILOT_TOPIC } from "../consent/copilot";
 import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
@@ -8,9 +9,6 @@ import { requestProof } from "./request-proof";
 import { copilotRefusals, jsonAnswer, jsonRequest } from "./responses";
 import { throwOnInvalid } from "./validation";
 
-/** Topic and source under which Copilot.cx analysis consent is recorded. */
-export const COPILOT_TOPIC = "COPILOT_ANALYSIS";
-export const COPILOT_SOURCE = "copilot";
 export const COPILOT_PATH = "/v2/api/report/user_copilot_analysis_consent_changed";
 
 const ConsentChanged = z

@@ -5,6 +5,8 @@ import {
   ChainVerification,
   ConsentEventList,
   ConsentReceipt,
+  ConsentState,
+  ConsentStateQuery,
   ConsentEventRequestBody,
   DoubleOptInLinks,
   DoubleOptInRequestBody,
@@ -12,7 +14,7 @@ import {
   OrganizationEventPage,
   OrganizationEventsQuery,
 } from "../consent/schemas";
-import { consentReceipt, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
+import { consentReceipt, consentState, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { jsonBody } from "./json-body";
@@ -81,6 +83,21 @@ const listOrganizationEventsRoute = createRoute({
   responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
 });
 
+const getConsentState = createRoute({
+  operationId: "getConsentState",
+  method: "get",
+  path: "/v1/consent/{identifier}/state",
+  tags: ["proof"],
+  summary: "Whether the identifier may be contacted on each topic, now or at any instant",
+  description:
+    "For each topic of the identifier (or the one asked): granted, pending, withdrawn, expired or none, with the event that decides it " +
+    "(README \"State\"). With at, what the status was (or will be, if nothing more is recorded) at that instant. Served by the identifier's ledger, " +
+    "so it agrees with every acknowledged event; an identifier never seen answers none and writes nothing.",
+  ...authenticated("consent:read"),
+  request: { params: IdentifierParam, query: ConsentStateQuery },
+  responses: { 200: jsonAnswer("The state per topic", ConsentState), ...readRefusals },
+});
+
 const verifyConsentHistory = createRoute({
   operationId: "verifyConsentHistory",
   method: "get",
@@ -128,6 +145,7 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const { identifier, seq } = c.req.valid("param");
     return c.json({ receipt: await consentReceipt(c.env, c.var.principal, identifier, seq) }, 200);
   })
+  .openapi(getConsentState, async (c) => c.json(await consentState(c.env, c.var.principal, c.req.valid("param").identifier, c.req.valid("query")), 200))
   .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");

@@ -83,6 +83,30 @@ export const operations = {
     ],
     "body": null
   },
+  "getConsentState": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/state",
+    "summary": "Whether the identifier may be contacted on each topic, now or at any instant",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "topic",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "at",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
   "verifyConsentHistory": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/verify",

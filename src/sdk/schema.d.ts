@@ -80,6 +80,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/{identifier}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the identifier may be contacted on each topic, now or at any instant
+         * @description For each topic of the identifier (or the one asked): granted, pending, withdrawn, expired or none, with the event that decides it (README "State"). With at, what the status was (or will be, if nothing more is recorded) at that instant. Served by the identifier's ledger, so it agrees with every acknowledged event; an identifier never seen answers none and writes nothing.
+         */
+        get: operations["getConsentState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}/verify": {
         parameters: {
             query?: never;
@@ -445,6 +465,55 @@ export interface components {
         ConsentReceipt: {
             /** @description A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json */
             receipt: string;
+        };
+        /**
+         * @example {
+         *       "identifier": "exampleuser@epilot.cloud",
+         *       "at": "2026-12-01T10:00:00.000Z",
+         *       "topics": [
+         *         {
+         *           "topic": "EMAIL_MARKETING",
+         *           "status": "granted",
+         *           "since": "2026-11-02T09:15:02.117Z",
+         *           "decided_by": {
+         *             "seq": 3,
+         *             "type": "DOUBLE_OPT_IN",
+         *             "hash": "5b1e…"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        ConsentState: {
+            identifier: components["schemas"]["ConsentIdentifier"];
+            /** Format: date-time */
+            at: string;
+            topics: {
+                topic: components["schemas"]["ConsentTopic"];
+                /** @enum {string} */
+                status: "granted" | "pending" | "withdrawn" | "expired" | "none";
+                /**
+                 * Format: date-time
+                 * @description When the deciding event was recorded
+                 */
+                since?: string;
+                decided_by?: components["schemas"]["DecidedBy"];
+                /**
+                 * @description The grant was given under another notice version than the topic's current one (ORGANIZATIONS)
+                 * @enum {boolean}
+                 */
+                notice_outdated?: true;
+            }[];
+        };
+        /** @description The event that decides the status (the latest on the topic up to `at`), or the rule that does when no event does */
+        DecidedBy: {
+            seq: number;
+            /** @enum {string} */
+            type: "OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN";
+            hash: string;
+        } | {
+            /** @enum {string} */
+            rule: "default_allowed";
         };
         /**
          * @example {
@@ -853,6 +922,79 @@ export interface operations {
             };
             /** @description No such event in the identifier's history */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsentState: {
+        parameters: {
+            query?: {
+                /** @description Only this topic (answered even if the history has no event on it) */
+                topic?: components["schemas"]["ConsentTopic"] & unknown;
+                /** @description The instant to answer for (default: now); an ISO 8601 instant with an offset. May lie in the future: the status then, if nothing more is recorded */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state per topic */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentState"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -73,6 +73,7 @@ describe("every operation the document lists is served as documented", () => {
         "getHealth",
         "getOpenApiDocument",
         "getConsentReceipt",
+        "getConsentState",
         "getReceiptKeys",
         "handleOptInWithToken",
         "handleOptOutWithToken",

@@ -74,6 +74,25 @@ export class History {
       .toArray();
   }
 
+  /**
+   * Per topic (or the one asked), its latest decision (OPT_IN, DOUBLE_OPT_IN or OPT_OUT) and its
+   * latest DOUBLE_OPT_IN_REQUESTED created at or before `at`: what the rules of state need.
+   */
+  latestPerTopic(at: string, topic?: string): { topic: string; decision: EventRecord | null; request: EventRecord | null }[] {
+    const topics = this.sql
+      .exec<{ topic: string }>("SELECT DISTINCT topic FROM events WHERE created_at <= ?1 AND (?2 IS NULL OR topic = ?2) ORDER BY topic", at, topic ?? null)
+      .toArray();
+    const latest = (t: string, types: string) =>
+      this.sql
+        .exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE topic = ? AND created_at <= ? AND type IN (${types}) ORDER BY sequence DESC LIMIT 1`, t, at)
+        .toArray()[0] ?? null;
+    return topics.map(({ topic: t }) => ({
+      topic: t,
+      decision: latest(t, "'OPT_IN', 'DOUBLE_OPT_IN', 'OPT_OUT'"),
+      request: latest(t, "'DOUBLE_OPT_IN_REQUESTED'"),
+    }));
+  }
+
   /** The event numbered `sequence`, if there is one. */
   at(sequence: number): EventRecord | null {
     return this.sql.exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE sequence = ?`, sequence).toArray()[0] ?? null;

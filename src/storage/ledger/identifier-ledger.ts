@@ -121,6 +121,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.all() : [];
   }
 
+  /** Per topic, its latest decision and request up to `at` (for the rules of state). Changes nothing. */
+  async latestPerTopic(key: LedgerAddress, at: string, topic?: string): Promise<ReturnType<History["latestPerTopic"]>> {
+    if (this.#movedTo) return this.#successor().latestPerTopic(key, at, topic);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.latestPerTopic(at, topic) : [];
+  }
+
   /** The event `seq` of the history, if it holds one. Changes nothing. */
   async event(key: LedgerAddress, seq: number): Promise<EventRecord | null> {
     if (this.#movedTo) return this.#successor().event(key, seq);
