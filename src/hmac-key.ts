@@ -13,3 +13,11 @@ export async function hmacKey(secret: string): Promise<CryptoKey> {
   }
   return key;
 }
+
+/** Bytes as lower-case hex. */
+export const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** HMAC-SHA256 under `secret` of the JSON of `parts`, as hex: a name that does not carry its parts in clear. */
+export async function hmacHex(secret: string, parts: readonly string[]): Promise<string> {
+  return hex(await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(JSON.stringify(parts))));
+}

@@ -1,4 +1,4 @@
-import { hmacKey } from "../hmac-key";
+import { hmacHex } from "../hmac-key";
 
 /**
  * The identifier rules: which spellings are one person, and the one spelling a history is kept
@@ -53,6 +53,5 @@ export function normalizeIdentifier(identifier: string): string {
  * what names its ledger, so no object name carries personal data, and what proofs refer to.
  */
 export async function identifierHash(secret: string, organizationId: string, normalized: string): Promise<string> {
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), new TextEncoder().encode(JSON.stringify([organizationId, normalized])));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hmacHex(secret, [organizationId, normalized]);
 }
