@@ -15,6 +15,7 @@ import type { FeedEntry } from "./storage/event-record";
 import { consumeFeedBatch } from "./storage/feed/consumer";
 
 export { IdentifierLedger } from "./storage/ledger/identifier-ledger";
+export { IdempotencyRecord } from "./storage/idempotency/idempotency-record";
 
 const app = new OpenAPIHono<AppEnv>();
 app.use(

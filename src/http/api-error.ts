@@ -6,8 +6,8 @@ import { ConfigError } from "../config";
 import { ConsentWithdrawn, EventNotFound, FieldRefused, LinkRefused } from "../consent/errors";
 import { errorFields, log } from "../log";
 
-/** Where a bad value was found: the request body, the query string or a path parameter. */
-export type FieldLocation = "body" | "query" | "path";
+/** Where a bad value was found: the request body, the query string, a path parameter or a header. */
+export type FieldLocation = "body" | "query" | "path" | "header";
 
 /**
  * One reason a request was refused. `code` is stable for machines; `message` is for people.
@@ -37,7 +37,9 @@ export type ErrorKind =
   | "expired_link"
   | "withdrawn"
   | "unavailable"
-  | "overloaded";
+  | "overloaded"
+  | "idempotency_key_in_flight"
+  | "idempotency_key_reused";
 
 const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   unauthorized: 401,
@@ -54,6 +56,8 @@ const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
   withdrawn: 409,
   unavailable: 503,
   overloaded: 503,
+  idempotency_key_in_flight: 409,
+  idempotency_key_reused: 422,
 };
 
 /**

@@ -4,6 +4,7 @@ import { COPILOT_SOURCE, COPILOT_TOPIC } from "../consent/copilot";
 import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
+import { IdempotencyHeaders, idempotent } from "./idempotency";
 import { jsonBody } from "./json-body";
 import { requestProof } from "./request-proof";
 import { copilotRefusals, jsonAnswer, jsonRequest } from "./responses";
@@ -27,8 +28,8 @@ const consentChanged = createRoute({
   tags: ["copilot"],
   summary: "Reports that an end-user's data may (or may no longer) be processed by Copilot",
   description: `Records OPT_IN (consent_value true) or OPT_OUT (false) on topic ${COPILOT_TOPIC}, source ${COPILOT_SOURCE}.`,
-  ...authenticated("consent:write", ...jsonBody),
-  request: jsonRequest(ConsentChanged),
+  ...authenticated("consent:write", ...jsonBody, idempotent("reportCopilotAnalysisConsentChanged")),
+  request: { ...jsonRequest(ConsentChanged), headers: IdempotencyHeaders },
   responses: { 200: jsonAnswer("Recorded (empty object)", z.object({})), ...copilotRefusals },
 });
 

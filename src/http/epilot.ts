@@ -17,6 +17,7 @@ import {
 import { consentReceipt, consentState, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
+import { IdempotencyHeaders, idempotent } from "./idempotency";
 import { jsonBody } from "./json-body";
 import { requestProof } from "./request-proof";
 import { jsonAnswer, jsonRequest, lookupRefusals, readRefusals, writeRefusals } from "./responses";
@@ -33,8 +34,8 @@ const publishConsentEvent = createRoute({
   description:
     "Appends an OPT_IN or OPT_OUT to the identifier's history in the caller's organization. " +
     "Answers once the event is durable; it is visible to listConsentEvents at once.",
-  ...authenticated("consent:write", ...jsonBody),
-  request: jsonRequest(ConsentEventRequestBody),
+  ...authenticated("consent:write", ...jsonBody, idempotent("publishConsentEvent")),
+  request: { ...jsonRequest(ConsentEventRequestBody), headers: IdempotencyHeaders },
   responses: { 201: jsonAnswer("The stored event", ConsentEvent), ...writeRefusals },
 });
 
@@ -63,8 +64,8 @@ const requestDoubleOptInRoute = createRoute({
   description:
     "Records DOUBLE_OPT_IN_REQUESTED (which grants nothing). The person confirms by opening opt_in_url and pressing its button, " +
     "which records DOUBLE_OPT_IN; opt_out_url records OPT_OUT.",
-  ...authenticated("consent:write", ...jsonBody),
-  request: jsonRequest(DoubleOptInRequestBody),
+  ...authenticated("consent:write", ...jsonBody, idempotent("requestDoubleOptIn")),
+  request: { ...jsonRequest(DoubleOptInRequestBody), headers: IdempotencyHeaders },
   responses: { 201: jsonAnswer("The request event and its links", DoubleOptInLinks), ...writeRefusals },
 });
 

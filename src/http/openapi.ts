@@ -3,6 +3,7 @@ import { ApiReference, type OpenApiDocument } from "../pages/api-reference";
 import pkg from "../../package.json";
 import { PAGE_HEADERS } from "../pages/respond";
 import type { AppEnv } from "./app-env";
+import { IdempotencyKey } from "./idempotency";
 
 export const OPENAPI_INFO = {
   title: "Consent gateway",
@@ -68,6 +69,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
     scheme: "basic",
     description: "An API client: base64(client_id:secret).",
   });
+  app.openAPIRegistry.registerParameter("IdempotencyKey", IdempotencyKey);
   const document = (origin: string) =>
     app.getOpenAPI31Document({
       openapi: "3.1.0",

@@ -17,6 +17,8 @@ const TITLES: Record<ErrorKind, string> = {
   withdrawn: "Consent withdrawn",
   unavailable: "Service unavailable",
   overloaded: "Service overloaded",
+  idempotency_key_in_flight: "Idempotency key in flight",
+  idempotency_key_reused: "Idempotency key reused",
 };
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;
@@ -32,7 +34,7 @@ export const Problem = z
     errors: z
       .array(
         z.object({
-          location: z.enum(["body", "query", "path"]),
+          location: z.enum(["body", "query", "path", "header"]),
           path: z.string().openapi({ example: "identifier" }),
           code: z.string().openapi({ example: "required" }),
           message: z.string().openapi({ example: "is required" }),

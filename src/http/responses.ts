@@ -31,21 +31,28 @@ const AUTHENTICATED = {
   503: "The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds",
 };
 const INVALID = { 400: "The request is invalid: `errors` names each field and what is wrong" };
-const WITH_BODY = { ...INVALID, 413: "The request body is larger than 1 MiB", 415: "The request body is not JSON" };
+/** A write takes a JSON body and an Idempotency-Key (see idempotency.ts). */
+const WRITE = {
+  400: "The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong",
+  409: "A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds",
+  413: "The request body is larger than 1 MiB",
+  415: "The request body is not JSON",
+  422: "This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`)",
+};
 
 const problem = answer("application/problem+json", Problem);
 
 /** The refusals of an authenticated epilot operation that reads (query and path) or writes (a JSON body). */
 export const readRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID });
-export const writeRefusals = refusals(problem, { ...AUTHENTICATED, ...WITH_BODY });
+export const writeRefusals = refusals(problem, { ...AUTHENTICATED, ...WRITE });
 /** A read of one thing that may not be there. */
 export const lookupRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID, 404: "No such event in the identifier's history" });
 
 /** The Copilot endpoint's refusals, in its own format. */
 export const copilotRefusals = refusals(answer("application/json", CopilotError), {
   ...AUTHENTICATED,
-  ...WITH_BODY,
-  400: "Validation failed (`COMMON.REQUEST_VALIDATION`)",
+  ...WRITE,
+  400: "Validation failed, of the body or the Idempotency-Key header (`COMMON.REQUEST_VALIDATION`)",
   401: "Invalid credentials (`AUTH.UNAUTHORIZED`)",
   403: "The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)",
   500: `${FAILED} (\`COMMON.REQUEST_VALIDATION\`)`,

@@ -8,7 +8,13 @@ export const operations = {
     "path": "/v1/consent/publish",
     "summary": "Publishes consent event on event bus, which appends to consent store",
     "public": false,
-    "parameters": [],
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
     "body": {
       "contentType": "application/json",
       "required": true
@@ -19,7 +25,13 @@ export const operations = {
     "path": "/v1/consent/double-opt-in",
     "summary": "Starts a double opt-in: records the request and answers signed links for the confirmation email",
     "public": false,
-    "parameters": [],
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
     "body": {
       "contentType": "application/json",
       "required": true
@@ -160,7 +172,13 @@ export const operations = {
     "path": "/v2/api/report/user_copilot_analysis_consent_changed",
     "summary": "Reports that an end-user's data may (or may no longer) be processed by Copilot",
     "public": false,
-    "parameters": [],
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
     "body": {
       "contentType": "application/json",
       "required": true

@@ -301,6 +301,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…").
+         * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+         */
+        IdempotencyKey: string;
+        /**
          * @example {
          *       "type": "OPT_IN",
          *       "created_at": "1970-01-01T00:00:00.000Z",
@@ -380,7 +385,7 @@ export interface components {
             request_id: string;
             errors?: {
                 /** @enum {string} */
-                location: "body" | "query" | "path";
+                location: "body" | "query" | "path" | "header";
                 /** @example identifier */
                 path: string;
                 /** @example required */
@@ -614,7 +619,10 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+        IdempotencyKey: components["schemas"]["IdempotencyKey"];
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -624,7 +632,10 @@ export interface operations {
     publishConsentEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -643,7 +654,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsentEvent"];
                 };
             };
-            /** @description The request is invalid: `errors` names each field and what is wrong */
+            /** @description The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -670,6 +681,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is larger than 1 MiB */
             413: {
                 headers: {
@@ -681,6 +701,15 @@ export interface operations {
             };
             /** @description The request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -711,7 +740,10 @@ export interface operations {
     requestDoubleOptIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -730,7 +762,7 @@ export interface operations {
                     "application/json": components["schemas"]["DoubleOptInLinks"];
                 };
             };
-            /** @description The request is invalid: `errors` names each field and what is wrong */
+            /** @description The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -757,6 +789,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is larger than 1 MiB */
             413: {
                 headers: {
@@ -768,6 +809,15 @@ export interface operations {
             };
             /** @description The request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1168,7 +1218,10 @@ export interface operations {
     reportCopilotAnalysisConsentChanged: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1187,7 +1240,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description Validation failed (`COMMON.REQUEST_VALIDATION`) */
+            /** @description Validation failed, of the body or the Idempotency-Key header (`COMMON.REQUEST_VALIDATION`) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1214,6 +1267,15 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
             /** @description The request body is larger than 1 MiB */
             413: {
                 headers: {
@@ -1225,6 +1287,15 @@ export interface operations {
             };
             /** @description The request body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

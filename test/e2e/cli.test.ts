@@ -186,6 +186,7 @@ describe("calling operations", () => {
   it("publishes with --guided, answered in a terminal, then lists what it recorded", async () => {
     const identifier = unique("guided");
     const steps: [RegExp, string][] = [
+      [/\? Idempotency-Key \[header\] \(/, `${identifier}-key\r`],
       [/\? type \(/, "\x1b[B\r"], // arrow down: OPT_OUT
       [/\? topic \(/, "NEWSLETTER\r"],
       [/\? source \(/, "\r"], // optional: left out

@@ -119,8 +119,8 @@ describe("GET /openapi.json", () => {
   it("documents every error status with its error schema", async () => {
     const { paths } = await fetchDocument();
     const publish = paths["/v1/consent/publish"].post;
-    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "413", "415", "500", "503"]);
-    for (const status of ["400", "401", "403", "413", "415", "500", "503"]) {
+    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "409", "413", "415", "422", "500", "503"]);
+    for (const status of ["400", "401", "403", "409", "413", "415", "422", "500", "503"]) {
       expect(publish.responses[status].content["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
     }
     const copilot = paths["/v2/api/report/user_copilot_analysis_consent_changed"].post;
@@ -135,6 +135,17 @@ describe("GET /openapi.json", () => {
     }
     const list = paths["/v1/consent/{identifier}"].get;
     expect(list.parameters.find((p: any) => p.name === "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 50 });
+  });
+
+  it("declares the Idempotency-Key header once and references it on every idempotent operation, with its 409 and 422", async () => {
+    const { paths, components } = await fetchDocument();
+    expect(components.parameters.IdempotencyKey).toMatchObject({ name: "Idempotency-Key", in: "header", required: false, schema: { $ref: "#/components/schemas/IdempotencyKey" } });
+    const idempotent = [paths["/v1/consent/publish"].post, paths["/v1/consent/double-opt-in"].post, paths["/v2/api/report/user_copilot_analysis_consent_changed"].post];
+    for (const operation of idempotent) {
+      expect(operation.parameters, operation.operationId).toEqual([{ $ref: "#/components/parameters/IdempotencyKey" }]);
+      expect(operation.responses["409"].description, operation.operationId).toContain("idempotency_key_in_flight");
+      expect(operation.responses["422"].description, operation.operationId).toContain("idempotency_key_reused");
+    }
   });
 
   it("says of every 500 that a write may have been recorded", async () => {

@@ -86,6 +86,28 @@ describe("property: paths, queries and headers never make the gateway fail", { t
     );
   });
 
+  it("any Idempotency-Key on the idempotent operations: a success or a well-formed 4xx", async () => {
+    // Any byte a header may carry (not NUL, CR or LF), bare or quoted, around the 255-character bound.
+    const unit = fc.integer({ min: 0x01, max: 0x7f }).filter((c) => c !== 0x0a && c !== 0x0d).map((c) => String.fromCharCode(c));
+    const key = fc.oneof(
+      fc.string({ unit, maxLength: 40 }),
+      fc.string({ unit, maxLength: 40 }).map((k) => `"${k}"`),
+      fc.integer({ min: 250, max: 260 }).map((n) => "k".repeat(n)),
+    );
+    const routes: [string, string, number, "epilot" | "copilot"][] = [
+      ["/v1/consent/publish", '{"type":"OPT_IN","topic":"T","identifier":"fuzz-idempotency@example.com"}', 201, "epilot"],
+      ["/v1/consent/double-opt-in", '{"topic":"T","identifier":"fuzz-idempotency@example.com"}', 201, "epilot"],
+      ["/v2/api/report/user_copilot_analysis_consent_changed", '{"consent_value":true,"user_id":"fuzz-idempotency"}', 200, "copilot"],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), key, async ([path, body, success, surface], idempotencyKey) => {
+        const response = await call(path, { method: "POST", headers: { "Content-Type": "application/json", Authorization: basic("acme"), "Idempotency-Key": idempotencyKey }, body });
+        await expectSuccessOrRefusal(response, success, surface, JSON.stringify(idempotencyKey));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it("any token, language and Accept on the link pages", async () => {
     const { token: valid } = await (await postJson("/v1/consent/double-opt-in", { topic: "FUZZ", identifier: "fuzz-links@example.com" })).json<any>().then((links: any) => ({
       token: new URL(links.opt_in_url).pathname.split("/").pop()!,
