@@ -196,7 +196,7 @@ const DecidedBy = z
     z.object({ seq: z.number().int().min(1), type: z.enum(EVENT_TYPES), hash: z.string() }),
     z.object({ rule: z.literal("default_allowed") }),
   ])
-  .openapi("DecidedBy", { description: "The event that decides the status (the latest on the topic up to `at`), or the rule that does when no event does" });
+  .openapi("DecidedBy", { description: "The event that decides the status (the latest on the topic up to the instant asked), or the rule that does when no event does" });
 
 export const ConsentState = z
   .object({

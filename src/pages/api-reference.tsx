@@ -9,20 +9,31 @@ interface MediaType {
   schema?: Schema;
   example?: unknown;
 }
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  description?: string;
+  schema?: Schema;
+}
 interface Operation {
   operationId?: string;
   summary?: string;
   description?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
-  parameters?: { name: string; in: string; required?: boolean; description?: string; schema?: Schema }[];
+  parameters?: (Parameter | { $ref: string })[];
   requestBody?: { required?: boolean; content?: Record<string, MediaType> };
   responses?: Record<string, { description?: string; content?: Record<string, MediaType> }>;
 }
 export interface OpenApiDocument {
   info: { title: string; version: string; description?: string };
   paths?: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, Schema>; securitySchemes?: Record<string, { scheme?: string; description?: string }> };
+  components?: {
+    schemas?: Record<string, Schema>;
+    parameters?: Record<string, Parameter>;
+    securitySchemes?: Record<string, { scheme?: string; description?: string }>;
+  };
 }
 
 const refName = (schema?: Schema) => schema?.$ref?.split("/").pop();
@@ -31,6 +42,10 @@ function typeOf(schema?: Schema): string {
   if (!schema) return "";
   return refName(schema) ?? (Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any"));
 }
+
+/** An operation's parameters, those shared through components (`$ref`) resolved. */
+const parametersOf = (document: OpenApiDocument, op: Operation): Parameter[] =>
+  (op.parameters ?? []).flatMap((p) => ("$ref" in p ? (document.components?.parameters?.[refName(p as Schema)!] ?? []) : [p]));
 
 function exampleOf(document: OpenApiDocument, media?: MediaType): unknown {
   if (!media) return undefined;
@@ -97,7 +112,7 @@ function Operation({ document, method, path, op }: { document: OpenApiDocument; 
             <tr><th>Parameter</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr>
           </thead>
           <tbody>
-            {op.parameters.map((p) => (
+            {parametersOf(document, op).map((p) => (
               <tr>
                 <td><code>{p.name}</code></td>
                 <td>{p.in}</td>

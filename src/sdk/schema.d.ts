@@ -510,7 +510,7 @@ export interface components {
                 notice_outdated?: true;
             }[];
         };
-        /** @description The event that decides the status (the latest on the topic up to `at`), or the rule that does when no event does */
+        /** @description The event that decides the status (the latest on the topic up to the instant asked), or the rule that does when no event does */
         DecidedBy: {
             seq: number;
             /** @enum {string} */
