@@ -21,7 +21,7 @@ const quick = process.argv.includes("--quick");
 // taking turns, so that drift (a busy disk, a growing number of objects) falls on all of them alike;
 // medians are shown. Quick: one short round per level.
 const plan = quick
-  ? { rounds: 1, seconds: 1, warmupSeconds: 0.5, firstWarmupSeconds: 0.5, seeded: 100, levels: [10, 16], settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
+  ? { rounds: 1, seconds: 1, warmupSeconds: 0.25, firstWarmupSeconds: 0.5, seeded: 100, levels: [10, 16], settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
   : { rounds: 3, seconds: 5, warmupSeconds: 1, firstWarmupSeconds: 3, seeded: 1000, levels: [10, 16], settleQuietMs: 10_000, settleTimeoutMs: 120_000 };
 
 const TARGETS = { efficiency: 0.9, bundleKiB: 150, d1CallsPer1000: 15 };
@@ -131,9 +131,16 @@ async function measureOperations(): Promise<OperationCounts> {
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    if (code !== 0) throw new Error(`the operations test failed (${code}):\n${output}`);
-    const { testResults } = JSON.parse(readFileSync(report, "utf8")) as { testResults: { assertionResults: { meta?: { operations?: OperationCounts } }[] }[] };
-    const counts = testResults.flatMap((f) => f.assertionResults).find((a) => a.meta?.operations)?.meta?.operations;
+    type Report = { testResults: { message: string; assertionResults: { failureMessages: string[]; meta?: { operations?: OperationCounts } }[] }[] };
+    let results: Report["testResults"];
+    try {
+      results = (JSON.parse(readFileSync(report, "utf8")) as Report).testResults;
+    } catch {
+      throw new Error(`the operations test did not run (${code}):\n${output}`);
+    }
+    const failures = results.flatMap((f) => [f.message, ...f.assertionResults.flatMap((a) => a.failureMessages)]).filter(Boolean);
+    if (code !== 0 || failures.length > 0) throw new Error(`the operations test failed (${code}):\n${failures.join("\n")}`);
+    const counts = results.flatMap((f) => f.assertionResults).find((a) => a.meta?.operations)?.meta?.operations;
     if (!counts) throw new Error("the operations test reported no counts");
     return counts;
   } finally {
