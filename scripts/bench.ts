@@ -2,7 +2,8 @@
 // its own `wrangler dev` with fresh state, driven by autocannon in one run. Every scenario's
 // throughput is taken as a ratio of its own worker's no-op route, and the gateway's ratio is divided
 // by the matching primitive's ratio: an efficiency that compares like with like on any machine.
-// Also reports the deployed bundle's gzipped size and the D1 write calls per 1,000 events.
+// Every scenario runs at each of two concurrency levels. Also reports the deployed bundle's gzipped
+// size, the D1 write calls per 1,000 events and (full run) the platform operations and cost per event.
 // Exits 1 if a target is missed. `--quick` does the same with small numbers and exits 1 only if
 // something is broken (errors, or a scenario that did not run); targets are shown, not enforced.
 import { spawn } from "node:child_process";
@@ -12,14 +13,16 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
+import type { OperationCounts } from "../test/bench/operations-per-event.test.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 const quick = process.argv.includes("--quick");
-// Full: every scenario is measured in `rounds` rounds, the scenarios of both workers taking turns,
-// so that drift (a busy disk, a growing number of objects) falls on all of them alike; medians are shown.
+// Full: every scenario is measured at every level in `rounds` rounds, the scenarios of both workers
+// taking turns, so that drift (a busy disk, a growing number of objects) falls on all of them alike;
+// medians are shown. Quick: one short round per level.
 const plan = quick
-  ? { rounds: 1, seconds: 1, warmupSeconds: 0.5, firstWarmupSeconds: 0.5, seeded: 100, connections: 10, settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
-  : { rounds: 3, seconds: 5, warmupSeconds: 1, firstWarmupSeconds: 3, seeded: 1000, connections: 10, settleQuietMs: 10_000, settleTimeoutMs: 120_000 };
+  ? { rounds: 1, seconds: 0.5, warmupSeconds: 0.25, firstWarmupSeconds: 0.5, seeded: 100, levels: [10, 16], settleQuietMs: 3_000, settleTimeoutMs: 15_000 }
+  : { rounds: 3, seconds: 5, warmupSeconds: 1, firstWarmupSeconds: 3, seeded: 1000, levels: [10, 16], settleQuietMs: 10_000, settleTimeoutMs: 120_000 };
 
 const TARGETS = { efficiency: 0.9, bundleKiB: 150, d1CallsPer1000: 15 };
 
@@ -99,6 +102,83 @@ async function bundleKiB(): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Platform operations per event, and what they cost
+
+/**
+ * Cloudflare's published prices in USD per million, beyond what the Workers Paid plan includes:
+ * developers.cloudflare.com/{workers,durable-objects,queues,d1}/platform/pricing/, as taken into
+ * issue 14 and recorded here on 2026-12-01. Update them here when they change.
+ */
+const PRICES_PER_MILLION = {
+  workerRequests: 0.3,
+  durableObjectRequests: 0.15,
+  durableObjectRowsWritten: 1.0,
+  durableObjectRowsRead: 0.001,
+  /** A message written, read and deleted is 3 operations per 64 KB (an index entry is far smaller). */
+  queueOperations: 0.4,
+  d1RowsWritten: 1.0,
+  d1RowsRead: 0.001,
+} as const;
+
+/**
+ * Counted in the Workers runtime on the real bindings, by the test that also bounds them
+ * (test/bench/operations-per-event.test.ts); its counts come back in vitest's JSON report.
+ */
+async function measureOperations(): Promise<OperationCounts> {
+  const outdir = mkdtempSync(path.join(tmpdir(), "consent-gateway-bench-operations-"));
+  const report = path.join(outdir, "report.json");
+  try {
+    const args = ["run", "--project", "workers", "test/bench/operations-per-event.test.ts", "--reporter=json", `--outputFile=${report}`];
+    const child = spawn(path.join(root, "node_modules/.bin/vitest"), args, { cwd: root, env: offline, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    type Report = { testResults: { message: string; assertionResults: { failureMessages: string[]; meta?: { operations?: OperationCounts } }[] }[] };
+    let results: Report["testResults"];
+    try {
+      results = (JSON.parse(readFileSync(report, "utf8")) as Report).testResults;
+    } catch {
+      throw new Error(`the operations test did not run (${code}):\n${output}`);
+    }
+    const failures = results.flatMap((f) => [f.message, ...f.assertionResults.flatMap((a) => a.failureMessages)]).filter(Boolean);
+    if (code !== 0 || failures.length > 0) throw new Error(`the operations test failed (${code}):\n${failures.join("\n")}`);
+    const counts = results.flatMap((f) => f.assertionResults).find((a) => a.meta?.operations)?.meta?.operations;
+    if (!counts) throw new Error("the operations test reported no counts");
+    return counts;
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Per 1,000 events: each operation, the floor (one worker request, DO request, storage row and D1 row per event), and the cost per million events. */
+function operationsTable(c: OperationCounts): string[] {
+  const per1000 = (n: number) => (1000 * n) / c.events;
+  const d = c.durableObject;
+  const lines: [string, number, number, number, string][] = [
+    ["worker requests", per1000(c.workerRequests.publishes + c.workerRequests.consumerInvocations), 1000, PRICES_PER_MILLION.workerRequests,
+      `${per1000(c.workerRequests.publishes)} publishes + ${per1000(c.workerRequests.consumerInvocations)} consumer invocations`],
+    ["Durable Object requests", per1000(d.rpcs + d.alarmsPending), 1000, PRICES_PER_MILLION.durableObjectRequests, `${per1000(d.rpcs)} RPCs + ${per1000(d.alarmsPending)} alarms left to fire`],
+    ["Durable Object rows written", per1000(d.sqlRowsWritten + d.kvWrites + d.alarmWrites), 1000, PRICES_PER_MILLION.durableObjectRowsWritten,
+      `${per1000(d.sqlRowsWritten)} SQL (cursors' rowsWritten) + ${per1000(d.kvWrites)} key-value puts/deletes + ${per1000(d.alarmWrites)} alarms set/deleted`],
+    ["Durable Object rows read", per1000(d.sqlRowsRead), 0, PRICES_PER_MILLION.durableObjectRowsRead, "SQL (cursors' rowsRead)"],
+    ["queue operations", per1000(c.queue.messagesWritten + c.queue.messagesDelivered + c.queue.messagesAcked), 0, PRICES_PER_MILLION.queueOperations,
+      `${per1000(c.queue.messagesWritten)} written + ${per1000(c.queue.messagesDelivered)} read + ${per1000(c.queue.messagesAcked)} deleted (${per1000(c.queue.sendCalls)} sendBatch calls)`],
+    ["D1 rows written", per1000(c.d1.rowsWritten), 1000, PRICES_PER_MILLION.d1RowsWritten, `D1's meta.rows_written (${per1000(c.d1.writeCalls)} write calls)`],
+    ["D1 rows read", per1000(c.d1.rowsRead), 0, PRICES_PER_MILLION.d1RowsRead, "D1's meta.rows_read"],
+  ];
+  // per 1,000 events × $ per million operations / 1,000 = $ per million events.
+  const cost = (n: number, price: number) => (n * price) / 1000;
+  const cells = lines.map(([name, n, floor, price, how]) => [name, n.toFixed(0), floor.toFixed(0), price.toFixed(3), cost(n, price).toFixed(3), cost(floor, price).toFixed(3), how]);
+  const total = (i: 1 | 2) => lines.reduce((sum, line) => sum + cost(line[i], line[3]), 0).toFixed(3);
+  cells.push(["total", "", "", "", total(1), total(2), ""]);
+  const head = ["operation", "per 1,000 events", "floor", "$ per M ops", "$ per M events", "floor $", "counted as"];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
+  const format = (row: string[]) => row.map((cell, i) => (i > 0 && i < 6 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [format(head), format(widths.map((w) => "-".repeat(w))), ...cells.map(format)];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Load
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,8 +197,8 @@ type Load = Pick<autocannon.Request, "method" | "path" | "headers" | "body" | "s
 /** Events the gateway answered 2xx to: what the D1 index must eventually hold. */
 let eventsWritten = 0;
 
-async function drive(baseUrl: string, load: Load, seconds: number): Promise<Measured> {
-  const result = await autocannon({ url: baseUrl, connections: plan.connections, duration: seconds, timeout: 10, requests: [load] });
+async function drive(baseUrl: string, load: Load, connections: number, seconds: number): Promise<Measured> {
+  const result = await autocannon({ url: baseUrl, connections, duration: seconds, timeout: 10, requests: [load] });
   return {
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
@@ -129,9 +209,9 @@ async function drive(baseUrl: string, load: Load, seconds: number): Promise<Meas
 }
 
 /** A short unmeasured run first (connections opened, code paths compiled), then the measured one. */
-async function measure(baseUrl: string, load: Load, writes: boolean, warmupSeconds: number): Promise<Measured> {
-  const warmup = await drive(baseUrl, load, warmupSeconds);
-  const measured = await drive(baseUrl, load, plan.seconds);
+async function measure(baseUrl: string, load: Load, connections: number, writes: boolean, warmupSeconds: number): Promise<Measured> {
+  const warmup = await drive(baseUrl, load, connections, warmupSeconds);
+  const measured = await drive(baseUrl, load, connections, plan.seconds);
   if (writes) {
     eventsWritten += warmup.ok + measured.ok;
     // The index catches up before the next scenario, so one scenario's background work does not slow the next.
@@ -163,9 +243,12 @@ async function expectOk(response: Promise<Response>, what: string): Promise<Resp
 /** Set once seeding has settled without a single "indexed" line: later settles then wait only at the end. */
 let noIndexLines = false;
 
-/** Waits until the index has every event written, or stops growing for a while, or the timeout. */
+/**
+ * Waits until the index has every event written, or stops growing for a while, or the timeout.
+ * `--quick`, whose figures are not enforced, waits only at the end.
+ */
 async function settle(final = false): Promise<void> {
-  if (noIndexLines && !final) return;
+  if ((noIndexLines || quick) && !final) return;
   const deadline = Date.now() + plan.settleTimeoutMs;
   let rows = indexed();
   let since = Date.now();
@@ -193,6 +276,7 @@ interface Scenario {
 }
 
 interface Row extends Scenario {
+  connections: number;
   samples: Measured[];
   measured?: Measured;
   failure?: string;
@@ -204,23 +288,28 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[Math.floor(mid)]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Runs every scenario `plan.rounds` times, taking turns; a scenario that throws is not run again. */
+/**
+ * Runs every scenario at every level `plan.rounds` times, taking turns (a scenario is prepared once
+ * for all levels); a scenario that throws is not run again at that level.
+ */
 async function runAll(scenarios: Scenario[]): Promise<Row[]> {
-  const rows: Row[] = scenarios.map((s) => ({ ...s, samples: [] }));
-  const loads = new Map<Row, { baseUrl: string; load: Load }>();
+  const rows: Row[] = plan.levels.flatMap((connections) => scenarios.map((s) => ({ ...s, connections, samples: [] })));
+  const loads = new Map<Scenario["prepare"], { baseUrl: string; load: Load }>();
   for (let round = 1; round <= plan.rounds; round++) {
     if (plan.rounds > 1) console.error(`Round ${round} of ${plan.rounds} (${elapsed()})`);
     for (const row of rows) {
       if (row.failure) continue;
       try {
-        if (!loads.has(row)) loads.set(row, await row.prepare());
-        const { baseUrl, load } = loads.get(row)!;
-        const m = await measure(baseUrl, load, row.writes ?? false, round === 1 ? plan.firstWarmupSeconds : plan.warmupSeconds);
+        if (!loads.has(row.prepare)) loads.set(row.prepare, await row.prepare());
+        const { baseUrl, load } = loads.get(row.prepare)!;
+        // A level after the first finds the code paths warm already.
+        const warmup = round === 1 && row.connections === plan.levels[0] ? plan.firstWarmupSeconds : plan.warmupSeconds;
+        const m = await measure(baseUrl, load, row.connections, row.writes ?? false, warmup);
         row.samples.push(m);
-        console.error(`  ${row.worker} ${row.label}: ${m.rps.toFixed(0)} req/s, ${m.errors} errors`);
+        console.error(`  ${row.worker} ${row.label} (${row.connections}): ${m.rps.toFixed(0)} req/s, ${m.errors} errors`);
       } catch (error) {
         row.failure = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        console.error(`  ${row.worker} ${row.label}: FAILED: ${row.failure}`);
+        console.error(`  ${row.worker} ${row.label} (${row.connections}): FAILED: ${row.failure}`);
       }
     }
   }
@@ -266,6 +355,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+const levels = plan.levels.join(" and ");
 const warmups = plan.firstWarmupSeconds === plan.warmupSeconds ? `${plan.warmupSeconds} s` : `${plan.firstWarmupSeconds} s (then ${plan.warmupSeconds} s)`;
 const startedAt = Date.now();
 const elapsed = () => `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
@@ -304,7 +394,7 @@ try {
   await settle();
   noIndexLines = index.calls === 0;
 
-  console.error(`Measuring (${plan.seconds} s each after ${warmups} of warm-up, ${plan.connections} connections)… (${elapsed()})`);
+  console.error(`Measuring (${plan.seconds} s each after ${warmups} of warm-up, at ${levels} connections)… (${elapsed()})`);
   const at = (baseUrl: string, load: Load) => async () => ({ baseUrl, load });
   const G = {
     health: { worker: "gateway", label: "GET /health (no-op)", primitive: P.noop, prepare: at(gw, { method: "GET", path: "/health" }) },
@@ -364,7 +454,9 @@ try {
   // Each gateway scenario next to its primitive; the table lists the gateway's first.
   const order: Scenario[] = [G.health, Prim.noop, G.list, Prim.read, G.optInPage, G.publishDistinct, Prim.insertDistinct, G.publishHot, Prim.insertOne, G.copilot];
   const measuredRows = await runAll(order);
-  rows.push(...measuredRows.filter((r) => r.worker === "gateway"), ...measuredRows.filter((r) => r.worker === "primitive"));
+  // Each worker's rows together, each scenario's levels next to each other.
+  const byScenario = (worker: Row["worker"]) => order.filter((s) => s.worker === worker).flatMap((s) => measuredRows.filter((r) => r.label === s.label && r.worker === worker));
+  rows.push(...byScenario("gateway"), ...byScenario("primitive"));
 
   console.error(`Waiting for the D1 index to settle… (${elapsed()})`);
   await settle(true);
@@ -376,12 +468,19 @@ try {
 }
 await stopAll();
 
+// After the load, so that its own workerd does not share the cores with the measurements.
+let operations: OperationCounts | string = "not measured with --quick (npm test runs test/bench/operations-per-event.test.ts itself)";
+if (!quick) {
+  console.error(`Counting the platform operations of 1,000 events… (${elapsed()})`);
+  operations = await measureOperations().catch((error: unknown) => `failed: ${String(error).split("\n").slice(0, 20).join("\n")}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const byLabel = (worker: Row["worker"], label: string) => rows.find((r) => r.worker === worker && r.label === label);
-const floor = { gateway: byLabel("gateway", "GET /health (no-op)")?.measured, primitive: byLabel("primitive", P.noop)?.measured };
-const ratio = (row: Row | undefined) => (row?.measured && floor[row.worker] ? row.measured.rps / floor[row.worker]!.rps : undefined);
+const byLabel = (worker: Row["worker"], label: string, connections: number) => rows.find((r) => r.worker === worker && r.label === label && r.connections === connections);
+const floorOf = (row: Row) => byLabel(row.worker, row.worker === "gateway" ? "GET /health (no-op)" : P.noop, row.connections)?.measured;
+const ratio = (row: Row | undefined) => (row?.measured && floorOf(row) ? row.measured.rps / floorOf(row)!.rps : undefined);
 
 const checks: boolean[] = [];
 const verdict = (ok: boolean) => {
@@ -390,13 +489,13 @@ const verdict = (ok: boolean) => {
 };
 
 const fixed = (n: number | undefined, digits: number) => (n === undefined || !Number.isFinite(n) ? "-" : n.toFixed(digits));
-const header = ["worker", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "vs primitive (its ratio)", "efficiency", "target", ""];
+const header = ["worker", "scenario", "conns", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "vs primitive (its ratio)", "efficiency", "target", ""];
 const table: string[][] = [];
 for (const row of rows) {
   const m = row.measured;
   const r = ratio(row);
   const isFloor = row.worker === "gateway" ? row.label === "GET /health (no-op)" : row.label === P.noop;
-  const match = row.worker === "gateway" && !isFloor ? byLabel("primitive", row.primitive!) : undefined;
+  const match = row.worker === "gateway" && !isFloor ? byLabel("primitive", row.primitive!, row.connections) : undefined;
   const efficiency = match && r !== undefined && ratio(match) !== undefined ? r / ratio(match)! : undefined;
   let target: string;
   let result: string;
@@ -414,6 +513,7 @@ for (const row of rows) {
   table.push([
     row.worker,
     row.label,
+    String(row.connections),
     fixed(m?.rps, 0),
     fixed(m?.p50, 1),
     fixed(m?.p99, 1),
@@ -444,11 +544,11 @@ const d1Line =
       ];
 
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((cells) => cells[i]!.length)));
-const numeric = new Set([2, 3, 4, 5, 6, 8]);
+const numeric = new Set([2, 3, 4, 5, 6, 7, 9]);
 const line = (cells: string[]) => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
 const mode = quick ? "--quick (targets shown, not enforced)" : "full";
 console.log(
-  `\nBenchmark, ${mode}: ${plan.rounds > 1 ? `medians of ${plan.rounds} rounds of ` : ""}${plan.seconds} s per scenario after ${warmups} of warm-up, ${plan.connections} connections, ` +
+  `\nBenchmark, ${mode}: ${plan.rounds > 1 ? `medians of ${plan.rounds} rounds of ` : ""}${plan.seconds} s per scenario and level after ${warmups} of warm-up, ${levels} connections, ` +
     `wrangler dev (local), ${cpus().length} cores, ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`,
 );
 console.log(`ratio = req/s / the same worker's no-op req/s; efficiency = gateway ratio / primitive ratio\n`);
@@ -458,6 +558,13 @@ for (const cells of table) console.log(line(cells));
 console.log("");
 console.log(`bundle, gzipped:                  ${bundleLine.join("   ")}`);
 console.log(`D1 write calls per 1,000 events:  ${d1Line.join("   ")}`);
+console.log(`\nPlatform operations per 1,000 events published to distinct identifiers, and the cost per million events at Cloudflare's prices (Workers Paid, beyond included usage):`);
+if (typeof operations === "string") {
+  console.log(operations);
+  if (!quick) verdict(false);
+} else {
+  for (const text of operationsTable(operations)) console.log(text);
+}
 if (reloads > 0) console.log(`\nNote: wrangler dev reloaded the gateway ${reloads} time(s) during the run (a source file changed); requests in flight then fail.`);
 
 const broken = rows.some((r) => !r.measured || r.measured.errors > 0);

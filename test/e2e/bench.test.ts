@@ -4,7 +4,7 @@ import { expect, it, onTestFinished } from "vitest";
 
 /**
  * `npm run bench -- --quick`: the benchmark with small numbers (its own gateway and primitive worker
- * under wrangler dev, autocannon, the bundle, the D1 log count). Targets are shown but not enforced:
+ * under wrangler dev, autocannon at both concurrency levels, the bundle, the D1 log count). Targets are shown but not enforced:
  * it exits 0 unless something is broken (an error answer, or a scenario that did not run).
  */
 
@@ -22,6 +22,7 @@ const SCENARIOS = [
   ["primitive", "insert, distinct objects"],
   ["primitive", "insert, one object"],
 ] as const;
+const LEVELS = [10, 16];
 
 it("bench --quick runs every scenario without an error and prints the table", { timeout: 240_000 }, async () => {
   // The Node 22 that runs the tests runs the script (type stripping), as `npm run bench` does.
@@ -38,14 +39,17 @@ it("bench --quick runs every scenario without an error and prints the table", { 
 
   expect(code, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(0);
   const lines = stdout.split("\n");
-  expect(lines.some((l) => /^worker\s+scenario\s+req\/s\s+p50 ms\s+p99 ms\s+errors\s+ratio\s/.test(l)), stdout).toBe(true);
+  expect(lines.some((l) => /^worker\s+scenario\s+conns\s+req\/s\s+p50 ms\s+p99 ms\s+errors\s+ratio\s/.test(l)), stdout).toBe(true);
   for (const [worker, scenario] of SCENARIOS) {
-    const row = lines.find((l) => l.startsWith(`${worker.padEnd(9)}  ${scenario}`));
-    expect(row, `no row for ${worker} ${scenario}:\n${stdout}`).toBeDefined();
-    // Measured: a throughput and zero errors, not "-" or FAILED.
-    expect(row).toMatch(/\s\d+\s+\d+\.\d\s+\d+\.\d\s+0\s+\d\.\d{3}\s/);
-    expect(row).not.toContain("FAILED");
+    for (const level of LEVELS) {
+      // The level, then measured: a throughput and zero errors, not "-" or FAILED.
+      const row = lines.find((l) => l.startsWith(`${worker.padEnd(9)}  ${scenario}`) && new RegExp(`\\s${level}\\s+\\d+\\s+\\d+\\.\\d\\s`).test(l));
+      expect(row, `no row for ${worker} ${scenario} at ${level} connections:\n${stdout}`).toBeDefined();
+      expect(row).toMatch(/\s\d+\s+\d+\.\d\s+\d+\.\d\s+0\s+\d\.\d{3}\s/);
+      expect(row).not.toContain("FAILED");
+    }
   }
   expect(stdout).toMatch(/^bundle, gzipped: +\d+\.\d KiB/m);
   expect(stdout).toMatch(/^D1 write calls per 1,000 events: +(\d+\.\d \(|n\/a \(no 'indexed' log lines\))/m);
+  expect(stdout).toMatch(/^Platform operations per 1,000 events/m);
 });
