@@ -14,6 +14,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import type { OperationCounts } from "../test/bench/operations-per-event.test.ts";
+import { crossRequestLines } from "./worker-log.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
 const quick = process.argv.includes("--quick");
@@ -46,30 +47,33 @@ const gatewaySettings = (baseUrl: string) => ({
   // Empty (no receipts are benchmarked), but named: wrangler.toml requires every secret.
   RECEIPT_SIGNING_KEYS: "",
   PUBLIC_BASE_URL: baseUrl,
-  // The gateway writes its "indexed" line (one per D1 write call) at debug level.
+  // The gateway writes its "fed" line (one per D1 write call) at debug level.
   LOG_LEVEL: "debug",
 });
 
 /**
- * The gateway's structured "indexed" log lines: one per D1 write call, with the rows it sent and,
+ * The gateway's structured "fed" log lines: one per D1 write call, with the rows it sent and,
  * if it says so, how many of them were new (a redelivered row is sent again but not inserted).
  */
 const index = { calls: 0, rows: 0, inserted: 0, reportsInserted: false };
 /** Rows the index has gained: what settling waits for. */
-const indexed = () => (index.reportsInserted ? index.inserted : index.rows);
+const fed = () => (index.reportsInserted ? index.inserted : index.rows);
 /** wrangler dev rebuilds and reloads the gateway when a source file changes: requests in flight then fail. */
 let reloads = 0;
+/** Lines where the gateway awaited another request's promise or I/O (the deployed runtime refuses it): any fails the run. */
+const crossRequest: string[] = [];
 let pendingOutput = "";
 function readGatewayOutput(chunk: string) {
   const lines = (pendingOutput + chunk).split("\n");
   pendingOutput = lines.pop()!;
+  crossRequest.push(...crossRequestLines(lines.join("\n")));
   for (const line of lines) {
     if (line.includes("Local server updated")) reloads += 1;
     const start = line.indexOf("{");
-    if (start < 0 || !line.includes('"indexed"')) continue;
+    if (start < 0 || !line.includes('"fed"')) continue;
     try {
       const entry = JSON.parse(line.slice(start)) as { message?: unknown; rows?: unknown; inserted?: unknown };
-      if (entry.message !== "indexed") continue;
+      if (entry.message !== "fed") continue;
       index.calls += 1;
       index.rows += typeof entry.rows === "number" ? entry.rows : 0;
       if (typeof entry.inserted === "number") {
@@ -240,7 +244,7 @@ async function expectOk(response: Promise<Response>, what: string): Promise<Resp
   return r;
 }
 
-/** Set once seeding has settled without a single "indexed" line: later settles then wait only at the end. */
+/** Set once seeding has settled without a single "fed" line: later settles then wait only at the end. */
 let noIndexLines = false;
 
 /**
@@ -250,12 +254,12 @@ let noIndexLines = false;
 async function settle(final = false): Promise<void> {
   if ((noIndexLines || quick) && !final) return;
   const deadline = Date.now() + plan.settleTimeoutMs;
-  let rows = indexed();
+  let rows = fed();
   let since = Date.now();
-  while (indexed() < eventsWritten && Date.now() < deadline && Date.now() - since < plan.settleQuietMs) {
+  while (fed() < eventsWritten && Date.now() < deadline && Date.now() - since < plan.settleQuietMs) {
     await sleep(250);
-    if (indexed() !== rows) {
-      rows = indexed();
+    if (fed() !== rows) {
+      rows = fed();
       since = Date.now();
     }
   }
@@ -533,10 +537,10 @@ const bundleLine =
     : [kib, `<= ${TARGETS.bundleKiB} KiB`, verdict(false)];
 // No log lines: the target cannot be shown to be met, so it counts as missed.
 const callsPer1000 = (1000 * index.calls) / Math.max(eventsWritten, 1);
-const settled = indexed() >= eventsWritten ? "" : `, index NOT settled: ${indexed()} of them indexed`;
+const settled = fed() >= eventsWritten ? "" : `, index NOT settled: ${fed()} of them indexed`;
 const d1Line =
   index.calls === 0
-    ? ["n/a (no 'indexed' log lines)", `<= ${TARGETS.d1CallsPer1000}`, verdict(false) && "NOT MEASURED"]
+    ? ["n/a (no 'fed' log lines)", `<= ${TARGETS.d1CallsPer1000}`, verdict(false) && "NOT MEASURED"]
     : [
         `${fixed(callsPer1000, 1)} (${index.calls} calls for ${eventsWritten} events written, ${index.rows} rows sent${settled})`,
         `<= ${TARGETS.d1CallsPer1000}`,
@@ -567,6 +571,9 @@ if (typeof operations === "string") {
 }
 if (reloads > 0) console.log(`\nNote: wrangler dev reloaded the gateway ${reloads} time(s) during the run (a source file changed); requests in flight then fail.`);
 
-const broken = rows.some((r) => !r.measured || r.measured.errors > 0);
+console.log(`Uncaught / cross-request lines in the gateway's output: ${crossRequest.length}${crossRequest.length ? `\n  ${crossRequest.slice(0, 5).join("\n  ")}` : ""}`);
+
+const broken = crossRequest.length > 0 || rows.some((r) => !r.measured || r.measured.errors > 0);
+if (crossRequest.length > 0) verdict(false);
 if (quick) process.exit(broken ? 1 : 0);
 process.exit(checks.every(Boolean) ? 0 : 1);

@@ -168,7 +168,7 @@ it("1,000 events to distinct identifiers take bounded platform operations", { ti
     ...env,
     IDENTIFIER_LEDGER: countingNamespace(env.IDENTIFIER_LEDGER, counts.durableObject),
     DB: countingD1(env.DB, counts.d1),
-    INDEX_QUEUE: queue.binding,
+    FEED_QUEUE: queue.binding,
   };
   const sumCursors = await countLedgerStorage(counts.durableObject);
 

@@ -50,6 +50,6 @@ it("bench --quick runs every scenario without an error and prints the table", { 
     }
   }
   expect(stdout).toMatch(/^bundle, gzipped: +\d+\.\d KiB/m);
-  expect(stdout).toMatch(/^D1 write calls per 1,000 events: +(\d+\.\d \(|n\/a \(no 'indexed' log lines\))/m);
+  expect(stdout).toMatch(/^D1 write calls per 1,000 events: +(\d+\.\d \(|n\/a \(no 'fed' log lines\))/m);
   expect(stdout).toMatch(/^Platform operations per 1,000 events/m);
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { expect, inject, it } from "vitest";
 import { SEED_EVENT_REQUEST } from "../../src/consent-event";
 import { e2eBasic } from "./settings";
-import { crossRequestLines } from "./worker-log";
+import { crossRequestLines } from "../../scripts/worker-log.ts";
 
 const base = inject("gatewayUrl");
 const PUBLISHES = 1_100;

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startWranglerDev } from "../../scripts/wrangler-dev.ts";
 import { E2E_SETTINGS } from "./settings";
-import { crossRequestLines } from "./worker-log";
+import { crossRequestLines } from "../../scripts/worker-log.ts";
 
 /**
  * Global setup of the end-to-end project: the gateway under `wrangler dev`, exactly as `npm run dev`
