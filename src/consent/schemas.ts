@@ -219,3 +219,27 @@ export const ConsentState = z
       topics: [{ topic: "EMAIL_MARKETING", status: "granted", since: "2026-11-02T09:15:02.117Z", decided_by: { seq: 3, type: "DOUBLE_OPT_IN", hash: "5b1e…" } }],
     },
   });
+
+/** An audience page's position (the last identifier it listed) as an opaque cursor. */
+export const encodeAudienceCursor = (identifier: string) => base64url.encode(`a${identifier}`);
+
+export const AudienceQuery = z.object({
+  topic: ConsentTopic.openapi({ param: { name: "topic", in: "query" } }),
+  status: z
+    .enum(["granted", "pending", "withdrawn"])
+    .default("granted")
+    .openapi({ param: { name: "status", in: "query" }, description: "The status on the topic (default granted; a grant past the topic's lifespan is not granted)" }),
+  limit: queryInteger("limit", { min: 1, max: 1000, fallback: 100 }),
+  cursor: opaqueCursor("cursor", (text) => (text.startsWith("a") && text.length > 1 ? text.slice(1) : undefined), "next_cursor of the previous page"),
+});
+export type AudienceQuery = z.infer<typeof AudienceQuery>;
+
+export const AudiencePage = z
+  .object({
+    identifiers: z.array(z.object({ identifier: ConsentIdentifier, since: z.string().openapi({ format: "date-time", description: "When the deciding event was recorded" }) })),
+    next_cursor: z.string().nullable().openapi({ description: "Pass it as cursor for the next page (null on the last one)" }),
+    has_more: z.boolean(),
+  })
+  .openapi("AudiencePage", {
+    example: { identifiers: [{ identifier: "exampleuser@epilot.cloud", since: "2026-11-02T09:15:02.117Z" }], next_cursor: null, has_more: false },
+  });

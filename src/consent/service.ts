@@ -3,10 +3,10 @@ import { ConfigError, settings } from "../config";
 import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type EventRecord, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
-import { feedHistory, readFeed } from "../storage/feed/reader";
+import { feedHistory, readAudience, readFeed } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
-import { encodeFeedCursor, encodeHistoryCursor, type OrganizationEventsQuery } from "./schemas";
+import { encodeAudienceCursor, encodeFeedCursor, encodeHistoryCursor, type AudienceQuery, type OrganizationEventsQuery } from "./schemas";
 import { verifyChain, type Verification } from "./verification";
 import { COPILOT_TOPIC } from "./copilot";
 import { EventNotFound } from "./errors";
@@ -151,4 +151,29 @@ export async function consentState(
     return state;
   });
   return { identifier: key.identifier, at: at.toISOString(), topics };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The organization's identifiers with a status on a topic (an e-mail audience), from the feed's
+ * audience table: it trails the ledgers by the feed's pipeline. A grant past its topic's lifespan
+ * (ORGANIZATIONS) is not granted.
+ */
+export async function listAudience(
+  env: Env,
+  principal: Principal,
+  { topic, status, limit, cursor }: AudienceQuery,
+): Promise<{ identifiers: { identifier: string; since: string }[]; next_cursor: string | null; has_more: boolean }> {
+  const lifespan = settings(env).ORGANIZATIONS[principal.organizationId]?.topics?.[topic]?.lifespan_days;
+  const sinceAfter = status === "granted" && lifespan !== undefined ? new Date(Date.now() - lifespan * DAY_MS).toISOString() : undefined;
+  const { identifiers, next } = await readAudience(env.DB, principal.organizationId, {
+    topic,
+    status,
+    limit,
+    ...(sinceAfter === undefined ? {} : { sinceAfter }),
+    ...(cursor === undefined ? {} : { after: cursor }),
+  });
+  const last = identifiers.at(-1);
+  return { identifiers, next_cursor: next && last ? encodeAudienceCursor(last.identifier) : null, has_more: next };
 }

@@ -2,6 +2,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentEvent, ConsentIdentifier } from "../consent-event";
 import { requestDoubleOptIn } from "../consent/double-opt-in";
 import {
+  AudiencePage,
+  AudienceQuery,
   ChainVerification,
   ConsentEventList,
   ConsentReceipt,
@@ -14,7 +16,7 @@ import {
   OrganizationEventPage,
   OrganizationEventsQuery,
 } from "../consent/schemas";
-import { consentReceipt, consentState, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
+import { consentReceipt, consentState, listAudience, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { IdempotencyHeaders, idempotent } from "./idempotency";
@@ -84,6 +86,20 @@ const listOrganizationEventsRoute = createRoute({
   responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
 });
 
+const listAudienceRoute = createRoute({
+  operationId: "listAudience",
+  method: "get",
+  path: "/v1/consent",
+  tags: ["consent"],
+  summary: "The organization's identifiers with a status on a topic: an e-mail audience",
+  description:
+    "From the feed (D1), so it trails publishes by the feed's pipeline (normally a second or two; README \"Audience\"). " +
+    "Identifiers in order, paginated by cursor. A grant past the topic's lifespan (ORGANIZATIONS) is not granted.",
+  ...authenticated("consent:read"),
+  request: { query: AudienceQuery },
+  responses: { 200: jsonAnswer("One page of identifiers", AudiencePage), ...readRefusals },
+});
+
 const getConsentState = createRoute({
   operationId: "getConsentState",
   method: "get",
@@ -146,6 +162,7 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const { identifier, seq } = c.req.valid("param");
     return c.json({ receipt: await consentReceipt(c.env, c.var.principal, identifier, seq) }, 200);
   })
+  .openapi(listAudienceRoute, async (c) => c.json(await listAudience(c.env, c.var.principal, c.req.valid("query")), 200))
   .openapi(getConsentState, async (c) => c.json(await consentState(c.env, c.var.principal, c.req.valid("param").identifier, c.req.valid("query")), 200))
   .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200))
   .openapi(listConsentEvents, async (c) => {

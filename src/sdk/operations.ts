@@ -95,6 +95,35 @@ export const operations = {
     ],
     "body": null
   },
+  "listAudience": {
+    "method": "GET",
+    "path": "/v1/consent",
+    "summary": "The organization's identifiers with a status on a topic: an e-mail audience",
+    "public": false,
+    "parameters": [
+      {
+        "name": "topic",
+        "in": "query",
+        "required": true
+      },
+      {
+        "name": "status",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "limit",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "cursor",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
   "getConsentState": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/state",

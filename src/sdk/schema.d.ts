@@ -80,6 +80,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's identifiers with a status on a topic: an e-mail audience
+         * @description From the feed (D1), so it trails publishes by the feed's pipeline (normally a second or two; README "Audience"). Identifiers in order, paginated by cursor. A grant past the topic's lifespan (ORGANIZATIONS) is not granted.
+         */
+        get: operations["listAudience"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}/state": {
         parameters: {
             query?: never;
@@ -470,6 +490,31 @@ export interface components {
         ConsentReceipt: {
             /** @description A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json */
             receipt: string;
+        };
+        /**
+         * @example {
+         *       "identifiers": [
+         *         {
+         *           "identifier": "exampleuser@epilot.cloud",
+         *           "since": "2026-11-02T09:15:02.117Z"
+         *         }
+         *       ],
+         *       "next_cursor": null,
+         *       "has_more": false
+         *     }
+         */
+        AudiencePage: {
+            identifiers: {
+                identifier: components["schemas"]["ConsentIdentifier"];
+                /**
+                 * Format: date-time
+                 * @description When the deciding event was recorded
+                 */
+                since: string;
+            }[];
+            /** @description Pass it as cursor for the next page (null on the last one) */
+            next_cursor: string | null;
+            has_more: boolean;
         };
         /**
          * @example {
@@ -972,6 +1017,79 @@ export interface operations {
             };
             /** @description No such event in the identifier's history */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAudience: {
+        parameters: {
+            query: {
+                /** @description Consent Topic (what the person is opting into) */
+                topic: components["schemas"]["ConsentTopic"];
+                /** @description The status on the topic (default granted; a grant past the topic's lifespan is not granted) */
+                status?: "granted" | "pending" | "withdrawn";
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of identifiers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudiencePage"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -77,6 +77,7 @@ describe("every operation the document lists is served as documented", () => {
         "getReceiptKeys",
         "handleOptInWithToken",
         "handleOptOutWithToken",
+        "listAudience",
         "listConsentEvents",
         "listOrganizationEvents",
         "optOutWithToken",

@@ -17,6 +17,21 @@ const INSERT_IN_ORDER = `
     identifier_hash = excluded.identifier_hash, hash = excluded.hash, prev_hash = excluded.prev_hash, commitments = excluded.commitments, proof = excluded.proof
   WHERE consent_events.hash IS NULL AND excluded.hash IS NOT NULL`;
 
+/**
+ * The audience row of the event's (organization, topic, identifier), moved forward to it if it is
+ * the latest decision or request D1 holds: only when the event's row is there (inserted just now in
+ * the same transaction, or before), and never backwards, so a redelivery changes nothing.
+ */
+const upsertTopic = (kind: "decision" | "request") => `
+  INSERT INTO consent_topics (organization_id, topic, identifier, ${kind}_seq, ${kind === "decision" ? "decision_type, " : ""}${kind}_at)
+  SELECT ?1, ?5, ?2, ?3, ${kind === "decision" ? "?4, " : ""}?8
+  WHERE EXISTS (SELECT 1 FROM consent_events WHERE organization_id = ?1 AND identifier = ?2 AND sequence = ?3)
+  ON CONFLICT (organization_id, topic, identifier) DO UPDATE SET
+    ${kind}_seq = excluded.${kind}_seq, ${kind === "decision" ? "decision_type = excluded.decision_type, " : ""}${kind}_at = excluded.${kind}_at
+  WHERE consent_topics.${kind}_seq IS NULL OR consent_topics.${kind}_seq < excluded.${kind}_seq`;
+const UPSERT_DECISION = upsertTopic("decision");
+const UPSERT_REQUEST = upsertTopic("request");
+
 /** The highest sequence up to which D1 holds an identifier's events without a gap. */
 const HELD_THROUGH = `
   SELECT MIN(held.sequence) AS through FROM (SELECT 0 AS sequence UNION ALL SELECT sequence FROM consent_events WHERE organization_id = ?1 AND identifier = ?2) held
@@ -49,13 +64,18 @@ export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env,
   const messages = [...batch.messages].sort((a, b) => byLedgerThenSequence(a.body, b.body));
   let results: D1Result[];
   try {
-    results = await db.batch(
-      messages.map(({ body: e }) =>
+    // Per event, its row and its audience row: one write call, one transaction.
+    const written = await db.batch(
+      messages.flatMap(({ body: e }) => [
         db
           .prepare(INSERT_IN_ORDER)
           .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt, e.identifierHash, e.hash, e.prevHash, e.commitments, e.proof),
-      ),
+        db
+          .prepare(e.type === "DOUBLE_OPT_IN_REQUESTED" ? UPSERT_REQUEST : UPSERT_DECISION)
+          .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, null, null, e.createdAt),
+      ]),
     );
+    results = written.filter((_, i) => i % 2 === 0);
   } catch (error) {
     log(env, "warn", "D1 feed write failed; the batch will be retried", { queue: batch.queue, messages: messages.length, ...errorFields(error) });
     batch.retryAll({ delaySeconds: RETRY_DELAY_SECONDS });

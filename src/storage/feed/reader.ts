@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lt, lte, max, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { ConsentEvent } from "../../consent-event";
-import { consentEvents } from "../d1-schema";
+import { consentEvents, consentTopics } from "../d1-schema";
 import { toConsentEvent, type EventRecord } from "../event-record";
 
 /** Where a poller stands: after a feed position of its organization, or (a cursor from before migration 0004) after a global position. */
@@ -75,4 +75,34 @@ export async function feedHistory(db: D1Database, organizationId: string, identi
     .from(t)
     .where(and(eq(t.organizationId, organizationId), eq(t.identifier, identifier)))
     .orderBy(asc(t.sequence));
+}
+
+export interface AudienceQuery {
+  topic: string;
+  status: "granted" | "pending" | "withdrawn";
+  /** Only deciding events recorded after this instant (a topic's lifespan, for granted). */
+  sinceAfter?: string;
+  limit: number;
+  /** The last identifier of the previous page. */
+  after?: string;
+}
+
+/** One page of the identifiers with `status` on `topic`, in identifier order. */
+export async function readAudience(db: D1Database, organizationId: string, query: AudienceQuery): Promise<{ identifiers: { identifier: string; since: string }[]; next: boolean }> {
+  const t = consentTopics;
+  const rows = await drizzle(db)
+    .select({ identifier: t.identifier, since: t.since })
+    .from(t)
+    .where(
+      and(
+        eq(t.organizationId, organizationId),
+        eq(t.topic, query.topic),
+        eq(t.status, query.status),
+        query.sinceAfter === undefined ? undefined : gt(t.since, query.sinceAfter),
+        query.after === undefined ? undefined : gt(t.identifier, query.after),
+      ),
+    )
+    .orderBy(asc(t.identifier))
+    .limit(query.limit + 1);
+  return { identifiers: rows.slice(0, query.limit).map((r) => ({ identifier: r.identifier, since: r.since! })), next: rows.length > query.limit };
 }
