@@ -24,14 +24,14 @@ CREATE TABLE consent_topics (
       ELSE decision_at
     END) STORED,
   PRIMARY KEY (organization_id, topic, identifier)
-);
+) WITHOUT ROWID; -- the key is the table: a row costs one write, not a row and its key's index
 CREATE INDEX consent_topics_by_status ON consent_topics (organization_id, topic, status, identifier);
 INSERT INTO consent_topics (organization_id, topic, identifier, decision_seq, decision_type, decision_at, request_seq, request_at)
   SELECT t.organization_id, t.topic, t.identifier, d.sequence, d.type, d.created_at, r.sequence, r.created_at
   FROM (SELECT DISTINCT organization_id, topic, identifier FROM consent_events) t
-  LEFT JOIN consent_events d ON d.rowid = (
-    SELECT rowid FROM consent_events WHERE organization_id = t.organization_id AND identifier = t.identifier AND topic = t.topic
+  LEFT JOIN consent_events d ON d.position = (
+    SELECT position FROM consent_events WHERE organization_id = t.organization_id AND identifier = t.identifier AND topic = t.topic
       AND type IN ('OPT_IN', 'DOUBLE_OPT_IN', 'OPT_OUT') ORDER BY sequence DESC LIMIT 1)
-  LEFT JOIN consent_events r ON r.rowid = (
-    SELECT rowid FROM consent_events WHERE organization_id = t.organization_id AND identifier = t.identifier AND topic = t.topic
+  LEFT JOIN consent_events r ON r.position = (
+    SELECT position FROM consent_events WHERE organization_id = t.organization_id AND identifier = t.identifier AND topic = t.topic
       AND type = 'DOUBLE_OPT_IN_REQUESTED' ORDER BY sequence DESC LIMIT 1);

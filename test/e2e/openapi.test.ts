@@ -11,6 +11,7 @@ interface Operation {
   operationId: string;
   security?: unknown[];
   requestBody?: { content: Record<string, unknown> };
+  parameters?: { name: string; in: string; required?: boolean }[];
   responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
 
@@ -35,9 +36,12 @@ it("the served document validates as OpenAPI 3.1", async () => {
 });
 
 /** A concrete URL for a documented path: `{identifier}` and `{token}` get sample values. */
-const SAMPLES: Record<string, string> = { identifier: "nobody@example.com", token: "not-a-signed-link", seq: "1" };
-const urlOf = (op: Operation) =>
-  base + op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(SAMPLES[name] ?? name));
+const SAMPLES: Record<string, string> = { identifier: "nobody@example.com", token: "not-a-signed-link", seq: "1", topic: "NEWSLETTER" };
+/** A concrete URL for a documented path and its required query parameters, from SAMPLES. */
+const urlOf = (op: Operation) => {
+  const required = (op.parameters ?? []).filter((p) => p.in === "query" && p.required).map((p) => `${p.name}=${encodeURIComponent(SAMPLES[p.name] ?? p.name)}`);
+  return base + op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(SAMPLES[name] ?? name)) + (required.length ? `?${required.join("&")}` : "");
+};
 
 const isSecured = (op: Operation) => (op.security ?? document.security ?? []).length > 0;
 

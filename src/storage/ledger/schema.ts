@@ -31,9 +31,10 @@ const EVENTS = `
 `;
 
 /** The chain's columns (migration 4): the link, the previous link, the commitments and the proof. */
-const addChainColumns = (sql: SqlStorage) => {
-  for (const column of ["hash", "prev_hash", "commitments", "proof"]) sql.exec(`ALTER TABLE events ADD COLUMN ${column} TEXT`);
-};
+const CHAIN_COLUMNS = ["hash", "prev_hash", "commitments", "proof"];
+
+/** The events table as the latest version has it, for a new object: one statement, not a table and four alterations. */
+const LATEST_EVENTS = EVENTS.replace("created_at TEXT NOT NULL", `created_at TEXT NOT NULL, ${CHAIN_COLUMNS.map((column) => `${column} TEXT`).join(", ")}`);
 
 /** What a migration may need beyond the storage: the key of the identifier hash and commitments. */
 export interface MigrationContext {
@@ -70,7 +71,7 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   // 4: the hash chain. Existing events are linked in order, and the watermark goes back to 0 so the
   // safety net sends them again: the feed consumer fills in the chain columns of D1's copies.
   (sql, kv, { identifierKey }) => {
-    addChainColumns(sql);
+    for (const column of CHAIN_COLUMNS) sql.exec(`ALTER TABLE events ADD COLUMN ${column} TEXT`);
     const owner = kv.get<LedgerKey>(OWNER_KEY);
     if (!owner) return;
     const chainOwner = { organizationId: owner.organizationId, identifierHash: identifierHash(identifierKey, owner.organizationId, owner.identifier) };
@@ -107,7 +108,6 @@ export function openLedger(storage: DurableObjectStorage, context: MigrationCont
 
 /** The latest schema at once, for an object's first write (call inside that write's transaction). */
 export function createSchema(storage: DurableObjectStorage): void {
-  storage.sql.exec(EVENTS);
-  addChainColumns(storage.sql);
+  storage.sql.exec(LATEST_EVENTS);
   storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
 }
