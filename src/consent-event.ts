@@ -73,6 +73,13 @@ const isJsonObject = (value: unknown): value is JsonObject =>
 export const ConsentMeta = z
   .custom<JsonObject>(isJsonObject, { params: { expected: "object" } })
   .superRefine((meta, ctx) => {
+    // The notice the person was shown goes into receipts and the rules of state: it must say what it is.
+    if ("notice_version" in meta && (typeof meta.notice_version !== "string" || meta.notice_version.length === 0 || meta.notice_version.length > 200)) {
+      ctx.addIssue({ code: "custom", path: ["notice_version"], message: "must be a string of 1 to 200 characters", params: { code: "invalid_type" } });
+    }
+    if ("notice_text_sha256" in meta && (typeof meta.notice_text_sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(meta.notice_text_sha256))) {
+      ctx.addIssue({ code: "custom", path: ["notice_text_sha256"], message: "must be 64 hex characters (the SHA-256 of the notice's text)", params: { code: "invalid_format" } });
+    }
     if (nestedDeeperThan(meta, META_MAX_DEPTH)) {
       ctx.addIssue({ code: "custom", message: `must be nested at most ${META_MAX_DEPTH} levels deep`, params: { code: "too_deep" } });
     } else if (new TextEncoder().encode(JSON.stringify(meta)).length > META_MAX_BYTES) {
@@ -82,7 +89,9 @@ export const ConsentMeta = z
   .openapi("ConsentMeta", {
     type: "object",
     additionalProperties: {},
-    description: `Any JSON object, stored exactly as sent: at most ${META_MAX_BYTES} bytes serialised and ${META_MAX_DEPTH} levels deep.`,
+    description:
+      `Any JSON object, stored exactly as sent: at most ${META_MAX_BYTES} bytes serialised and ${META_MAX_DEPTH} levels deep. ` +
+      "notice_version (a string) and notice_text_sha256 (64 hex characters), when sent, name the privacy notice the person was shown (State, Receipts).",
   });
 
 export type ConsentMeta = z.infer<typeof ConsentMeta>;

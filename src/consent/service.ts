@@ -100,24 +100,37 @@ export async function verifyHistory(env: Env, principal: Principal, identifier: 
 /** The text a stored meta holds under `name`, if it is a string. */
 const metaText = (meta: JsonObject | undefined, name: string) => (typeof meta?.[name] === "string" ? meta[name] : undefined);
 
-/** A signed receipt for the event `seq` of the identifier's history (README "Receipts"). */
+/** A signed receipt for one recorded event (README "Receipts"): the notice and language come from its meta. */
+function receiptOf(env: Env, identifierHash: string, event: ConsentEvent): Promise<string> {
+  const notice = {
+    noticeVersion: metaText(event.meta, "notice_version"),
+    noticeTextSha256: metaText(event.meta, "notice_text_sha256"),
+    language: metaText(event.meta, "language"),
+  };
+  return issueReceipt(env, {
+    organizationId: event.organization_id,
+    identifierHash,
+    seq: event.seq!,
+    hash: event.hash!,
+    type: event.type,
+    topic: event.topic,
+    createdAt: event.created_at,
+    ...(event.source === undefined ? {} : { source: event.source }),
+    ...Object.fromEntries(Object.entries(notice).filter(([, value]) => value !== undefined)),
+  });
+}
+
+/** A signed receipt for the event `seq` of the identifier's history. */
 export async function consentReceipt(env: Env, principal: Principal, identifier: string, seq: number): Promise<string> {
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const record = await stub.event(key, seq);
   if (!record || record.hash === null) throw new EventNotFound(seq);
-  const meta = record.meta === null ? undefined : (JSON.parse(record.meta) as JsonObject);
-  const notice = { noticeVersion: metaText(meta, "notice_version"), noticeTextSha256: metaText(meta, "notice_text_sha256"), language: metaText(meta, "language") };
-  return issueReceipt(env, {
-    organizationId: key.organizationId,
-    identifierHash: key.identifierHash,
-    seq: record.sequence,
-    hash: record.hash,
-    type: record.type as EventType,
-    topic: record.topic,
-    createdAt: record.createdAt,
-    ...(record.source === null ? {} : { source: record.source }),
-    ...Object.fromEntries(Object.entries(notice).filter(([, value]) => value !== undefined)),
-  });
+  return receiptOf(env, key.identifierHash, toConsentEvent(key, record));
+}
+
+/** A signed receipt for an event just recorded in the principal's organization (`Prefer: return=receipt`). */
+export function receiptOfRecorded(env: Env, principal: Principal, event: ConsentEvent): Promise<string> {
+  return receiptOf(env, ledgerFor(env, principal.organizationId, event.identifier).key.identifierHash, event);
 }
 
 /** An event as the rules of state see it. */

@@ -21,6 +21,7 @@ import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
 import { IdempotencyHeaders, idempotent } from "./idempotency";
 import { jsonBody } from "./json-body";
+import { PreferReceipt, ReceiptField, withReceipt } from "./prefer-receipt";
 import { requestProof } from "./request-proof";
 import { jsonAnswer, jsonRequest, lookupRefusals, readRefusals, writeRefusals } from "./responses";
 import { throwOnInvalid } from "./validation";
@@ -37,8 +38,8 @@ const publishConsentEvent = createRoute({
     "Appends an OPT_IN or OPT_OUT to the identifier's history in the caller's organization. " +
     "Answers once the event is durable; it is visible to listConsentEvents at once.",
   ...authenticated("consent:write", ...jsonBody, idempotent("publishConsentEvent")),
-  request: { ...jsonRequest(ConsentEventRequestBody), headers: IdempotencyHeaders },
-  responses: { 201: jsonAnswer("The stored event", ConsentEvent), ...writeRefusals },
+  request: { ...jsonRequest(ConsentEventRequestBody), headers: IdempotencyHeaders.extend(PreferReceipt.shape) },
+  responses: { 201: jsonAnswer("The stored event (with Prefer: return=receipt, its receipt too)", ConsentEvent.extend(ReceiptField).openapi("RecordedConsentEvent")), ...writeRefusals },
 });
 
 const listConsentEvents = createRoute({
@@ -67,8 +68,8 @@ const requestDoubleOptInRoute = createRoute({
     "Records DOUBLE_OPT_IN_REQUESTED (which grants nothing). The person confirms by opening opt_in_url and pressing its button, " +
     "which records DOUBLE_OPT_IN; opt_out_url records OPT_OUT.",
   ...authenticated("consent:write", ...jsonBody, idempotent("requestDoubleOptIn")),
-  request: { ...jsonRequest(DoubleOptInRequestBody), headers: IdempotencyHeaders },
-  responses: { 201: jsonAnswer("The request event and its links", DoubleOptInLinks), ...writeRefusals },
+  request: { ...jsonRequest(DoubleOptInRequestBody), headers: IdempotencyHeaders.extend(PreferReceipt.shape) },
+  responses: { 201: jsonAnswer("The request event and its links (with Prefer: return=receipt, the event's receipt too)", DoubleOptInLinks.extend(ReceiptField)), ...writeRefusals },
 });
 
 const listOrganizationEventsRoute = createRoute({
@@ -151,11 +152,12 @@ const getConsentReceipt = createRoute({
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
-    return c.json(await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, proof: requestProof(c) }), 201);
+    const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, proof: requestProof(c) });
+    return c.json(await withReceipt(c, recorded, recorded), 201);
   })
   .openapi(requestDoubleOptInRoute, async (c) => {
     const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestProof(c), new URL(c.req.url).origin);
-    return c.json(links, 201);
+    return c.json(await withReceipt(c, links, links.event), 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
   .openapi(getConsentReceipt, async (c) => {

@@ -13,6 +13,11 @@ export const operations = {
         "name": "Idempotency-Key",
         "in": "header",
         "required": false
+      },
+      {
+        "name": "Prefer",
+        "in": "header",
+        "required": false
       }
     ],
     "body": {
@@ -28,6 +33,11 @@ export const operations = {
     "parameters": [
       {
         "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      },
+      {
+        "name": "Prefer",
         "in": "header",
         "required": false
       }

@@ -342,23 +342,9 @@ export interface components {
          *       }
          *     }
          */
-        ConsentEvent: {
-            /** @enum {string} */
-            type: "OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN";
-            /** Format: date-time */
-            created_at: string;
-            topic: components["schemas"]["ConsentTopic"];
-            source?: components["schemas"]["ConsentSource"];
-            organization_id: components["schemas"]["OrganizationId"];
-            identifier: components["schemas"]["ConsentIdentifier"];
-            meta?: components["schemas"]["ConsentMeta"];
-            /** @description The event's gapless place in the identifier's history, from 1 */
-            seq?: number;
-            /** @description The previous event's hash (null for the first) */
-            prev_hash?: string | null;
-            /** @description Hex SHA-256 over the RFC 8785 canonical form of the event's chained fields and prev_hash (README "Tamper-evident history") */
-            hash?: string;
-            proof?: components["schemas"]["EventProof"];
+        RecordedConsentEvent: components["schemas"]["ConsentEvent"] & {
+            /** @description With Prefer: return=receipt, the recorded event's signed receipt (a compact JWS) */
+            receipt?: string;
         };
         /**
          * @description Consent Topic (what the person is opting into)
@@ -377,7 +363,7 @@ export interface components {
          * @example exampleuser@epilot.cloud
          */
         ConsentIdentifier: string;
-        /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. */
+        /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. notice_version (a string) and notice_text_sha256 (64 hex characters), when sent, name the privacy notice the person was shown (State, Receipts). */
         ConsentMeta: {
             [key: string]: unknown;
         };
@@ -388,6 +374,41 @@ export interface components {
             request_id?: string;
             /** @description The caller's IP (CF-Connecting-IP) */
             client_ip?: string;
+        };
+        /**
+         * @example {
+         *       "type": "OPT_IN",
+         *       "created_at": "1970-01-01T00:00:00.000Z",
+         *       "topic": "EMAIL_MARKETING",
+         *       "source": "www.frontend.epilot.cloud",
+         *       "organization_id": "123",
+         *       "identifier": "exampleuser@epilot.cloud",
+         *       "meta": {
+         *         "double_opt_in": true,
+         *         "source_type": "journey",
+         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+         *         "ip_address": "1.1.1.1",
+         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+         *       }
+         *     }
+         */
+        ConsentEvent: {
+            /** @enum {string} */
+            type: "OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN";
+            /** Format: date-time */
+            created_at: string;
+            topic: components["schemas"]["ConsentTopic"];
+            source?: components["schemas"]["ConsentSource"];
+            organization_id: components["schemas"]["OrganizationId"];
+            identifier: components["schemas"]["ConsentIdentifier"];
+            meta?: components["schemas"]["ConsentMeta"];
+            /** @description The event's gapless place in the identifier's history, from 1 */
+            seq?: number;
+            /** @description The previous event's hash (null for the first) */
+            prev_hash?: string | null;
+            /** @description Hex SHA-256 over the RFC 8785 canonical form of the event's chained fields and prev_hash (README "Tamper-evident history") */
+            hash?: string;
+            proof?: components["schemas"]["EventProof"];
         };
         Problem: {
             /** @example urn:consent-gateway:problem:validation */
@@ -680,6 +701,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description return=receipt: the answer also carries the recorded event's signed receipt (README "Receipts") */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -690,13 +713,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The stored event */
+            /** @description The stored event (with Prefer: return=receipt, its receipt too) */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsentEvent"];
+                    "application/json": components["schemas"]["RecordedConsentEvent"];
                 };
             };
             /** @description The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong */
@@ -788,6 +811,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description return=receipt: the answer also carries the recorded event's signed receipt (README "Receipts") */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -798,13 +823,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The request event and its links */
+            /** @description The request event and its links (with Prefer: return=receipt, the event's receipt too) */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DoubleOptInLinks"];
+                    "application/json": components["schemas"]["DoubleOptInLinks"] & {
+                        /** @description With Prefer: return=receipt, the recorded event's signed receipt (a compact JWS) */
+                        receipt?: string;
+                    };
                 };
             };
             /** @description The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong */

@@ -173,3 +173,25 @@ function nest(levels: number): Record<string, unknown> {
   for (let i = 1; i < levels; i++) value = { child: value };
   return value;
 }
+
+describe("the notice in meta", () => {
+  it.each([
+    [{ notice_text_sha256: "abc" }, "meta.notice_text_sha256", "invalid_format"],
+    [{ notice_text_sha256: 7 }, "meta.notice_text_sha256", "invalid_format"],
+    [{ notice_version: "" }, "meta.notice_version", "invalid_type"],
+    [{ notice_version: 2 }, "meta.notice_version", "invalid_type"],
+  ])("refuses meta %j with a 400 naming %s", async (meta, path, code) => {
+    const identifier = uniqueEmail();
+    const response = await publish({ type: "OPT_IN", topic: "T", identifier, meta });
+    expect(response.status).toBe(400);
+    expect((await response.json<any>()).errors).toEqual([expect.objectContaining({ path, code })]);
+    expect(await (await list(identifier)).json()).toEqual({ events: [], total: 0 });
+  });
+
+  it("keeps a valid notice as sent", async () => {
+    const meta = { notice_version: "2026-11", notice_text_sha256: "a".repeat(64) };
+    const response = await publish({ type: "OPT_IN", topic: "T", identifier: uniqueEmail(), meta });
+    expect(response.status).toBe(201);
+    expect((await response.json<any>()).meta).toEqual(meta);
+  });
+});

@@ -49,3 +49,33 @@ describe("GET /v1/consent/{identifier}/receipts/{seq}", () => {
     expect((await receipt(uniqueEmail(), seq)).status).toBe(400);
   });
 });
+
+describe("Prefer: return=receipt", () => {
+  it("publish and double opt-in answer the recorded event's receipt beside upstream's answer, and say so", async () => {
+    const identifier = uniqueEmail("prefer");
+    const keys = createLocalJWKSet(await (await call("/.well-known/jwks.json")).json());
+    const published = await call("/v1/consent/publish", {
+      method: "POST",
+      headers: { Authorization: basic("acme"), "Content-Type": "application/json", Prefer: "handling=strict, return=receipt" },
+      body: JSON.stringify({ type: "OPT_IN", topic: "NEWS", identifier }),
+    });
+    expect(published.status).toBe(201);
+    expect(published.headers.get("Preference-Applied")).toBe("return=receipt");
+    const event = await published.json<any>();
+    expect((await jwtVerify(event.receipt, keys)).payload).toMatchObject({ seq: 1, hash: event.hash, event_type: "OPT_IN" });
+
+    const requested = await call("/v1/consent/double-opt-in", {
+      method: "POST",
+      headers: { Authorization: basic("acme"), "Content-Type": "application/json", Prefer: "return=receipt" },
+      body: JSON.stringify({ topic: "NEWS", identifier }),
+    });
+    const links = await requested.json<any>();
+    expect((await jwtVerify(links.receipt, keys)).payload).toMatchObject({ seq: 2, event_state: "requested" });
+  });
+
+  it("without it, the answer is upstream's, with no receipt", async () => {
+    const response = await publish({ type: "OPT_IN", topic: "NEWS", identifier: uniqueEmail("no-prefer") });
+    expect(response.headers.get("Preference-Applied")).toBeNull();
+    expect(await response.json()).not.toHaveProperty("receipt");
+  });
+});
