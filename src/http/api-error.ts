@@ -23,42 +23,26 @@ export interface FieldError {
   expected?: string;
 }
 
-export type ErrorKind =
-  | "unauthorized"
-  | "forbidden"
-  | "validation"
-  | "not_found"
-  | "method_not_allowed"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "misconfigured"
-  | "internal"
-  | "invalid_link"
-  | "expired_link"
-  | "withdrawn"
-  | "unavailable"
-  | "overloaded"
-  | "idempotency_key_in_flight"
-  | "idempotency_key_reused";
-
-const STATUS: Record<ErrorKind, ContentfulStatusCode> = {
-  unauthorized: 401,
-  forbidden: 403,
-  validation: 400,
-  not_found: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  misconfigured: 500,
-  internal: 500,
-  invalid_link: 400,
-  expired_link: 410,
-  withdrawn: 409,
-  unavailable: 503,
-  overloaded: 503,
-  idempotency_key_in_flight: 409,
-  idempotency_key_reused: 422,
-};
+/** Every kind of refusal: its status and its title (the problem document's), in one table. */
+export const ERROR_KINDS = {
+  unauthorized: { status: 401, title: "Unauthorized" },
+  forbidden: { status: 403, title: "Forbidden" },
+  validation: { status: 400, title: "Invalid request" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  misconfigured: { status: 500, title: "Gateway misconfigured" },
+  internal: { status: 500, title: "Internal error" },
+  invalid_link: { status: 400, title: "Invalid link" },
+  expired_link: { status: 410, title: "Link expired" },
+  withdrawn: { status: 409, title: "Consent withdrawn" },
+  unavailable: { status: 503, title: "Service unavailable" },
+  overloaded: { status: 503, title: "Service overloaded" },
+  idempotency_key_in_flight: { status: 409, title: "Idempotency key in flight" },
+  idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+export type ErrorKind = keyof typeof ERROR_KINDS;
 
 /**
  * A refusal independent of the API surface that reports it: each surface (epilot problem+json,
@@ -74,7 +58,7 @@ export class ApiError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(detail);
-    this.status = STATUS[kind];
+    this.status = ERROR_KINDS[kind].status;
   }
 }
 

@@ -1,25 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ApiError, ErrorKind } from "./api-error";
-
-const TITLES: Record<ErrorKind, string> = {
-  unauthorized: "Unauthorized",
-  forbidden: "Forbidden",
-  validation: "Invalid request",
-  not_found: "Not found",
-  method_not_allowed: "Method not allowed",
-  payload_too_large: "Payload too large",
-  unsupported_media_type: "Unsupported media type",
-  misconfigured: "Gateway misconfigured",
-  internal: "Internal error",
-  invalid_link: "Invalid link",
-  expired_link: "Link expired",
-  withdrawn: "Consent withdrawn",
-  unavailable: "Service unavailable",
-  overloaded: "Service overloaded",
-  idempotency_key_in_flight: "Idempotency key in flight",
-  idempotency_key_reused: "Idempotency key reused",
-};
+import { ERROR_KINDS, type ApiError, type ErrorKind } from "./api-error";
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;
 
@@ -27,7 +8,7 @@ export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${k
 export const Problem = z
   .object({
     type: z.string().openapi({ example: problemType("validation") }),
-    title: z.string().openapi({ example: TITLES.validation }),
+    title: z.string().openapi({ example: ERROR_KINDS.validation.title }),
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string().openapi({ example: "The request body is invalid." }),
     request_id: z.string().openapi({ description: "The request's X-Request-Id: quote it when reporting a problem", example: "3f2c5e9a-8d0b-4f7e-9a51-6c2d1e0b7a44" }),
@@ -48,7 +29,7 @@ export const Problem = z
 function problemBody(error: ApiError, requestId: string): z.infer<typeof Problem> {
   return {
     type: problemType(error.kind),
-    title: TITLES[error.kind],
+    title: ERROR_KINDS[error.kind].title,
     status: error.status,
     detail: error.detail,
     request_id: requestId,
