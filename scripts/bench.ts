@@ -408,6 +408,12 @@ try {
       primitive: P.read,
       prepare: at(gw, { method: "GET", path: `/v1/consent/${encodeURIComponent(listed)}`, headers: { Authorization: auth } }),
     },
+    state: {
+      worker: "gateway",
+      label: `state: GET /v1/consent/{id}/state of ${plan.seeded} events`,
+      primitive: P.read,
+      prepare: at(gw, { method: "GET", path: `/v1/consent/${encodeURIComponent(listed)}/state`, headers: { Authorization: auth } }),
+    },
     optInPage: {
       worker: "gateway",
       label: "opt-in page: GET opt_in_url",
@@ -456,7 +462,7 @@ try {
     insertOne: { worker: "primitive", label: P.insertOne, prepare: at(pw, { method: "POST", path: "/insert/hot", headers: json, body: publishBody("x@example.com") }) },
   } satisfies Record<string, Scenario>;
   // Each gateway scenario next to its primitive; the table lists the gateway's first.
-  const order: Scenario[] = [G.health, Prim.noop, G.list, Prim.read, G.optInPage, G.publishDistinct, Prim.insertDistinct, G.publishHot, Prim.insertOne, G.copilot];
+  const order: Scenario[] = [G.health, Prim.noop, G.list, Prim.read, G.state, G.optInPage, G.publishDistinct, Prim.insertDistinct, G.publishHot, Prim.insertOne, G.copilot];
   const measuredRows = await runAll(order);
   // Each worker's rows together, each scenario's levels next to each other.
   const byScenario = (worker: Row["worker"]) => order.filter((s) => s.worker === worker).flatMap((s) => measuredRows.filter((r) => r.label === s.label && r.worker === worker));

@@ -13,6 +13,7 @@ const root = path.resolve(import.meta.dirname, "../..");
 const SCENARIOS = [
   ["gateway", "GET /health (no-op)"],
   ["gateway", "list: GET /v1/consent/{id}"],
+  ["gateway", "state: GET /v1/consent/{id}/state"],
   ["gateway", "opt-in page: GET opt_in_url"],
   ["gateway", "publish, distinct identifiers"],
   ["gateway", "publish, one hot identifier"],
