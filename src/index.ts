@@ -4,10 +4,11 @@ import { requestId } from "hono/request-id";
 import { ApiError } from "./http/api-error";
 import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
-import { epilotApi } from "./http/epilot";
-import { linkPages } from "./http/opt-in-links";
-import { serveOpenApi } from "./http/openapi";
-import { receiptKeysApi } from "./http/receipt-keys";
+import { epilotApi } from "./http/epilot/routes";
+import { linkPages } from "./http/links/routes";
+import { serveOpenApi } from "./http/meta/openapi";
+import { proofApi } from "./http/proof/routes";
+import { receiptKeysApi } from "./http/proof/receipt-keys";
 import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
@@ -29,6 +30,7 @@ app.use(
   }),
 );
 app.route("/", epilotApi);
+app.route("/", proofApi);
 app.route("/", copilotApi);
 app.route("/", linkPages);
 app.route("/", receiptKeysApi);

@@ -72,6 +72,9 @@ function queryInteger(name: string, { min, max, fallback }: { min: number; max?:
   });
 }
 
+/** The identifier as a path parameter. */
+export const IdentifierPath = z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) });
+
 export const ListConsentEventsQuery = z.object({
   topic: ConsentTopic.optional().openapi({ param: { name: "topic", in: "query" } }),
   limit: queryInteger("limit", { min: 1, max: 100, fallback: 50 }),

@@ -3,18 +3,14 @@ import { toApiError } from "./api-error";
 import type { AppEnv } from "./app-env";
 import { COPILOT_PATH } from "./copilot";
 import { copilotErrorResponse } from "./copilot-errors";
-import { refusalPage } from "./link-page-response";
-import { wantsJson } from "./negotiation";
 import { problemResponse } from "./problem";
 
 /**
- * The app's one error handler: every failure, from any layer, is answered here in the format of
- * the surface it happened on: Copilot's `{reason, error_message}`, a link's page (or a problem for
- * a client that prefers JSON), or RFC 9457 problem details.
+ * The app's error handler, for what no surface answered itself (the meta routes, 404 and 405):
+ * Copilot's `{reason, error_message}` on its path, RFC 9457 problem details elsewhere.
  */
 export function handleError(error: unknown, c: Context<AppEnv>): Response {
   const refusal = toApiError(error, c);
   if (c.req.path === COPILOT_PATH) return copilotErrorResponse(refusal);
-  const page = wantsJson(c) ? undefined : refusalPage(c, error, refusal);
-  return page ?? problemResponse(refusal, c);
+  return problemResponse(refusal, c);
 }

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ERROR_KINDS, type ApiError, type ErrorKind } from "./api-error";
+import { ERROR_KINDS, toApiError, type ApiError, type ErrorKind } from "./api-error";
+import type { AppEnv } from "./app-env";
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;
 
@@ -44,3 +45,6 @@ export function problemResponse(error: ApiError, c: Context): Response {
     headers: { ...error.headers, "Content-Type": "application/problem+json" },
   });
 }
+
+/** A surface's error handler that answers every failure as problem details (Hono's per-app onError). */
+export const answerAsProblem = (error: unknown, c: Context<AppEnv>): Response => problemResponse(toApiError(error, c), c);

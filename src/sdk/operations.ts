@@ -86,25 +86,6 @@ export const operations = {
     ],
     "body": null
   },
-  "getConsentReceipt": {
-    "method": "GET",
-    "path": "/v1/consent/{identifier}/receipts/{seq}",
-    "summary": "A signed receipt for one event of the identifier's history",
-    "public": false,
-    "parameters": [
-      {
-        "name": "identifier",
-        "in": "path",
-        "required": true
-      },
-      {
-        "name": "seq",
-        "in": "path",
-        "required": true
-      }
-    ],
-    "body": null
-  },
   "listAudience": {
     "method": "GET",
     "path": "/v1/consent",
@@ -130,6 +111,59 @@ export const operations = {
         "name": "cursor",
         "in": "query",
         "required": false
+      }
+    ],
+    "body": null
+  },
+  "listConsentEvents": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}",
+    "summary": "List opt-ins and opt-outs by customer identifier",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "topic",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "limit",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "from",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "cursor",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
+  "getConsentReceipt": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/receipts/{seq}",
+    "summary": "A signed receipt for one event of the identifier's history",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "seq",
+        "in": "path",
+        "required": true
       }
     ],
     "body": null
@@ -168,40 +202,6 @@ export const operations = {
         "name": "identifier",
         "in": "path",
         "required": true
-      }
-    ],
-    "body": null
-  },
-  "listConsentEvents": {
-    "method": "GET",
-    "path": "/v1/consent/{identifier}",
-    "summary": "List opt-ins and opt-outs by customer identifier",
-    "public": false,
-    "parameters": [
-      {
-        "name": "identifier",
-        "in": "path",
-        "required": true
-      },
-      {
-        "name": "topic",
-        "in": "query",
-        "required": false
-      },
-      {
-        "name": "limit",
-        "in": "query",
-        "required": false
-      },
-      {
-        "name": "from",
-        "in": "query",
-        "required": false
-      },
-      {
-        "name": "cursor",
-        "in": "query",
-        "required": false
       }
     ],
     "body": null

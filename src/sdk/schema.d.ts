@@ -60,26 +60,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/consent/{identifier}/receipts/{seq}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A signed receipt for one event of the identifier's history
-         * @description A compact JWS whose payload is the event's consent record (ISO/IEC TS 27560 names: pii_principal_id is the identifier's keyed hash, never the identifier), with the chain's seq and hash. Verify it with the keys at /.well-known/jwks.json.
-         */
-        get: operations["getConsentReceipt"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/consent": {
         parameters: {
             query?: never;
@@ -92,6 +72,46 @@ export interface paths {
          * @description From the feed (D1), so it trails publishes by the feed's pipeline (normally a second or two; README "Audience"). Identifiers in order, paginated by cursor. A grant past the topic's lifespan (ORGANIZATIONS) is not granted.
          */
         get: operations["listAudience"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consent/{identifier}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List opt-ins and opt-outs by customer identifier
+         * @description The identifier's events, newest first, in the order they were appended. next_cursor, when present, pins the next page to what this one saw: pages then never overlap.
+         */
+        get: operations["listConsentEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/consent/{identifier}/receipts/{seq}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed receipt for one event of the identifier's history
+         * @description A compact JWS whose payload is the event's consent record (ISO/IEC TS 27560 names: pii_principal_id is the identifier's keyed hash, never the identifier), with the chain's seq and hash. Verify it with the keys at /.well-known/jwks.json.
+         */
+        get: operations["getConsentReceipt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -132,26 +152,6 @@ export interface paths {
          * @description Recomputes every event's commitments and link in the identifier's ledger, then checks the feed's (D1) copy against it. An identifier never seen answers {intact: true, length: 0} and writes nothing.
          */
         get: operations["verifyConsentHistory"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/consent/{identifier}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List opt-ins and opt-outs by customer identifier
-         * @description The identifier's events, newest first, in the order they were appended. next_cursor, when present, pins the next page to what this one saw: pages then never overlap.
-         */
-        get: operations["listConsentEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -508,10 +508,6 @@ export interface components {
             /** @description Whether more events follow now (false on the last page) */
             has_more: boolean;
         };
-        ConsentReceipt: {
-            /** @description A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json */
-            receipt: string;
-        };
         /**
          * @example {
          *       "identifiers": [
@@ -536,6 +532,38 @@ export interface components {
             /** @description Pass it as cursor for the next page (null on the last one) */
             next_cursor: string | null;
             has_more: boolean;
+        };
+        /**
+         * @example {
+         *       "events": [
+         *         {
+         *           "type": "OPT_IN",
+         *           "created_at": "1970-01-01T00:00:00.000Z",
+         *           "topic": "EMAIL_MARKETING",
+         *           "source": "www.frontend.epilot.cloud",
+         *           "organization_id": "123",
+         *           "identifier": "exampleuser@epilot.cloud",
+         *           "meta": {
+         *             "double_opt_in": true,
+         *             "source_type": "journey",
+         *             "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+         *             "ip_address": "1.1.1.1",
+         *             "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+         *           }
+         *         }
+         *       ],
+         *       "total": 1
+         *     }
+         */
+        ConsentEventList: {
+            events: components["schemas"]["ConsentEvent"][];
+            total: number;
+            /** @description Present when older events follow: pass it as cursor for the next page, which then never overlaps this one, whatever is appended meanwhile */
+            next_cursor?: string;
+        };
+        ConsentReceipt: {
+            /** @description A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json */
+            receipt: string;
         };
         /**
          * @example {
@@ -607,34 +635,6 @@ export interface components {
              * @enum {string}
              */
             store?: "ledger" | "d1";
-        };
-        /**
-         * @example {
-         *       "events": [
-         *         {
-         *           "type": "OPT_IN",
-         *           "created_at": "1970-01-01T00:00:00.000Z",
-         *           "topic": "EMAIL_MARKETING",
-         *           "source": "www.frontend.epilot.cloud",
-         *           "organization_id": "123",
-         *           "identifier": "exampleuser@epilot.cloud",
-         *           "meta": {
-         *             "double_opt_in": true,
-         *             "source_type": "journey",
-         *             "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
-         *             "ip_address": "1.1.1.1",
-         *             "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
-         *           }
-         *         }
-         *       ],
-         *       "total": 1
-         *     }
-         */
-        ConsentEventList: {
-            events: components["schemas"]["ConsentEvent"][];
-            total: number;
-            /** @description Present when older events follow: pass it as cursor for the next page, which then never overlaps this one, whatever is appended meanwhile */
-            next_cursor?: string;
         };
         /**
          * @example {
@@ -994,6 +994,154 @@ export interface operations {
             };
         };
     };
+    listAudience: {
+        parameters: {
+            query: {
+                /** @description Consent Topic (what the person is opting into) */
+                topic: components["schemas"]["ConsentTopic"];
+                /** @description The status on the topic (default granted; a grant past the topic's lifespan is not granted) */
+                status?: "granted" | "pending" | "withdrawn";
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of identifiers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudiencePage"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listConsentEvents: {
+        parameters: {
+            query?: {
+                /** @description Consent Topic (what the person is opting into) */
+                topic?: components["schemas"]["ConsentTopic"];
+                limit?: number;
+                from?: number;
+                /** @description next_cursor of the previous page: only events older than that page's, so pages never overlap (from then skips within them) */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events and the total count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentEventList"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getConsentReceipt: {
         parameters: {
             query?: never;
@@ -1045,79 +1193,6 @@ export interface operations {
             };
             /** @description No such event in the identifier's history */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listAudience: {
-        parameters: {
-            query: {
-                /** @description Consent Topic (what the person is opting into) */
-                topic: components["schemas"]["ConsentTopic"];
-                /** @description The status on the topic (default granted; a grant past the topic's lifespan is not granted) */
-                status?: "granted" | "pending" | "withdrawn";
-                limit?: number;
-                /** @description next_cursor of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of identifiers */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AudiencePage"];
-                };
-            };
-            /** @description The request is invalid: `errors` names each field and what is wrong */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The credentials lack the scope this operation needs */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1237,81 +1312,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChainVerification"];
-                };
-            };
-            /** @description The request is invalid: `errors` names each field and what is wrong */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing or invalid credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The credentials lack the scope this operation needs */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    listConsentEvents: {
-        parameters: {
-            query?: {
-                /** @description Consent Topic (what the person is opting into) */
-                topic?: components["schemas"]["ConsentTopic"];
-                limit?: number;
-                from?: number;
-                /** @description next_cursor of the previous page: only events older than that page's, so pages never overlap (from then skips within them) */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
-                identifier: components["schemas"]["ConsentIdentifier"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of events and the total count */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConsentEventList"];
                 };
             };
             /** @description The request is invalid: `errors` names each field and what is wrong */

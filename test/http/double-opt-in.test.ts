@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signLink } from "../../src/consent/link-token";
 import { ledgerFor } from "../../src/consent/service";
-import { MAX_LINK_BODY_BYTES } from "../../src/http/link-routes";
+import { MAX_LINK_BODY_BYTES } from "../../src/http/links/definitions";
 import { app } from "../../src/index";
 import { basic, list, postJson, publish, uniqueEmail } from "../helpers/gateway";
 

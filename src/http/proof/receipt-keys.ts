@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { receiptKeySet } from "../consent/receipts";
-import type { AppEnv } from "./app-env";
-import { jsonAnswer } from "./responses";
+import { receiptKeySet } from "../../consent/receipts";
+import type { AppEnv } from "../app-env";
+import { answerAsProblem } from "../problem";
+import { jsonAnswer } from "../responses";
 
 const ReceiptKey = z
   .object({
@@ -30,6 +31,6 @@ const getReceiptKeys = createRoute({
 });
 
 /** The receipt keys, public so that anyone holding a receipt can verify it without asking us. */
-export const receiptKeysApi = new OpenAPIHono<AppEnv>().openapi(getReceiptKeys, (c) =>
+export const receiptKeysApi = new OpenAPIHono<AppEnv>().onError(answerAsProblem).openapi(getReceiptKeys, (c) =>
   c.json(receiptKeySet(c.env), 200, { "Cache-Control": "public, max-age=300" }),
 );

@@ -12,14 +12,14 @@ import {
   type LinkOutcome,
   type OptInStatus,
   type OptOutStatus,
-} from "../consent/double-opt-in";
-import type { LinkClaims, LinkPurpose } from "../consent/link-token";
-import { maskIdentifier, type PageModel } from "../pages/link-page";
-import type { AppEnv } from "./app-env";
-import { LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./link-page-response";
-import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./link-routes";
-import { wantsJson } from "./negotiation";
-import { throwOnInvalid } from "./validation";
+} from "../../consent/double-opt-in";
+import type { LinkClaims, LinkPurpose } from "../../consent/link-token";
+import { maskIdentifier, type PageModel } from "../../pages/link-page";
+import type { AppEnv } from "../app-env";
+import { answerLinkRefusal, LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./page-response";
+import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./definitions";
+import { wantsJson } from "../negotiation";
+import { throwOnInvalid } from "../validation";
 
 /**
  * Verifies the link before anything else (anyone can send anything to a link URL): a forged,
@@ -88,6 +88,7 @@ const handle =
 
 /** The public pages behind double opt-in and opt-out links. */
 export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
+  .onError(answerLinkRefusal)
   .openapi({ ...linkRoutes.showOptIn, middleware: [verified("opt-in", { body: false })] }, handle(inspectOptIn))
   .openapi(
     { ...linkRoutes.confirmOptIn, middleware: [verified("opt-in", { body: true })] },

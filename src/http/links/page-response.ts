@@ -1,11 +1,13 @@
 import type { Context } from "hono";
-import { settings, type Branding } from "../config";
-import { ConsentWithdrawn, LinkRefused } from "../consent/errors";
-import { chooseLanguage, type Language } from "../languages";
-import type { PageModel } from "../pages/link-page";
-import { respondWithPage } from "../pages/respond";
-import { PayloadTooLarge, type ApiError } from "./api-error";
-import type { AppEnv } from "./app-env";
+import { settings, type Branding } from "../../config";
+import { ConsentWithdrawn, LinkRefused } from "../../consent/errors";
+import { chooseLanguage, type Language } from "../../languages";
+import type { PageModel } from "../../pages/link-page";
+import { respondWithPage } from "../../pages/respond";
+import { PayloadTooLarge, toApiError, type ApiError } from "../api-error";
+import type { AppEnv } from "../app-env";
+import { wantsJson } from "../negotiation";
+import { problemResponse } from "../problem";
 
 /** How a link's page speaks and looks: the reader's language, the organization's branding and topic labels. */
 export interface PageContext {
@@ -45,7 +47,7 @@ export class LinkBodyTooLarge extends PayloadTooLarge {
  * The page of a refused link, or undefined when `error` is no link refusal. The organization is
  * named only when the link's signature proved it (an expired link, or one for a request that is gone).
  */
-export function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiError): Response | undefined {
+function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiError): Response | undefined {
   if (error instanceof LinkRefused) {
     const context = pageContext(c, error.organizationId);
     return respondWithLinkPage(c, { kind: error.problem === "invalid" ? "invalid" : "expired" }, refusal.status as 400 | 410, context);
@@ -56,4 +58,14 @@ export function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiErro
     return respondWithLinkPage(c, { kind: "withdrawn", topic: context.label(error.topic) }, 409, context);
   }
   return undefined;
+}
+
+/**
+ * The link surface's error handler (Hono's per-app onError): a refusal a person meets is a page in
+ * their language, branded when the link proved its organization; a client that prefers JSON, or a
+ * failure no page describes, gets problem details.
+ */
+export function answerLinkRefusal(error: unknown, c: Context<AppEnv>): Response {
+  const refusal = toApiError(error, c);
+  return (wantsJson(c) ? undefined : refusalPage(c, error, refusal)) ?? problemResponse(refusal, c);
 }

@@ -1,32 +1,28 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ConsentEvent, ConsentIdentifier } from "../consent-event";
-import { requestDoubleOptIn } from "../consent/double-opt-in";
+import { ConsentEvent } from "../../consent-event";
+import { requestDoubleOptIn } from "../../consent/double-opt-in";
 import {
   AudiencePage,
   AudienceQuery,
-  ChainVerification,
   ConsentEventList,
-  ConsentReceipt,
-  ConsentState,
-  ConsentStateQuery,
+  IdentifierPath,
   ConsentEventRequestBody,
   DoubleOptInLinks,
   DoubleOptInRequestBody,
   ListConsentEventsQuery,
   OrganizationEventPage,
   OrganizationEventsQuery,
-} from "../consent/schemas";
-import { consentReceipt, consentState, listAudience, listEvents, listOrganizationEvents, recordEvent, verifyHistory } from "../consent/service";
-import type { AppEnv } from "./app-env";
-import { authenticated } from "./authenticate";
-import { IdempotencyHeaders, idempotent } from "./idempotency";
-import { jsonBody } from "./json-body";
-import { PreferReceipt, ReceiptField, withReceipt } from "./prefer-receipt";
-import { requestProof } from "./request-proof";
-import { jsonAnswer, jsonRequest, lookupRefusals, readRefusals, writeRefusals } from "./responses";
-import { throwOnInvalid } from "./validation";
-
-const IdentifierParam = z.object({ identifier: ConsentIdentifier.openapi({ param: { name: "identifier", in: "path" } }) });
+} from "../../consent/schemas";
+import { listAudience, listEvents, listOrganizationEvents, recordEvent } from "../../consent/service";
+import type { AppEnv } from "../app-env";
+import { authenticated } from "../authenticate";
+import { IdempotencyHeaders, idempotent } from "../idempotency";
+import { jsonBody } from "../json-body";
+import { PreferReceipt, ReceiptField, withReceipt } from "../prefer-receipt";
+import { requestProof } from "../request-proof";
+import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "../responses";
+import { answerAsProblem } from "../problem";
+import { throwOnInvalid } from "../validation";
 
 const publishConsentEvent = createRoute({
   operationId: "publishConsentEvent",
@@ -52,7 +48,7 @@ const listConsentEvents = createRoute({
     "The identifier's events, newest first, in the order they were appended. next_cursor, when present, pins the next page to what this one saw: pages then never overlap.",
   ...authenticated("consent:read"),
   request: {
-    params: IdentifierParam,
+    params: IdentifierPath,
     query: ListConsentEventsQuery,
   },
   responses: { 200: jsonAnswer("One page of events and the total count", ConsentEventList), ...readRefusals },
@@ -101,55 +97,9 @@ const listAudienceRoute = createRoute({
   responses: { 200: jsonAnswer("One page of identifiers", AudiencePage), ...readRefusals },
 });
 
-const getConsentState = createRoute({
-  operationId: "getConsentState",
-  method: "get",
-  path: "/v1/consent/{identifier}/state",
-  tags: ["proof"],
-  summary: "Whether the identifier may be contacted on each topic, now or at any instant",
-  description:
-    "For each topic of the identifier (or the one asked): granted, pending, withdrawn, expired or none, with the event that decides it " +
-    "(README \"State\"). With at, what the status was (or will be, if nothing more is recorded) at that instant. Served by the identifier's ledger, " +
-    "so it agrees with every acknowledged event; an identifier never seen answers none and writes nothing.",
-  ...authenticated("consent:read"),
-  request: { params: IdentifierParam, query: ConsentStateQuery },
-  responses: { 200: jsonAnswer("The state per topic", ConsentState), ...readRefusals },
-});
-
-const verifyConsentHistory = createRoute({
-  operationId: "verifyConsentHistory",
-  method: "get",
-  path: "/v1/consent/{identifier}/verify",
-  tags: ["proof"],
-  summary: "Re-checks the identifier's hash chain, in its ledger and in the feed's copy",
-  description:
-    "Recomputes every event's commitments and link in the identifier's ledger, then checks the feed's (D1) copy against it. " +
-    "An identifier never seen answers {intact: true, length: 0} and writes nothing.",
-  ...authenticated("consent:read"),
-  request: { params: IdentifierParam },
-  responses: { 200: jsonAnswer("What the check found", ChainVerification), ...readRefusals },
-});
-
-const getConsentReceipt = createRoute({
-  operationId: "getConsentReceipt",
-  method: "get",
-  path: "/v1/consent/{identifier}/receipts/{seq}",
-  tags: ["proof"],
-  summary: "A signed receipt for one event of the identifier's history",
-  description:
-    "A compact JWS whose payload is the event's consent record (ISO/IEC TS 27560 names: pii_principal_id is the identifier's keyed hash, never the identifier), " +
-    "with the chain's seq and hash. Verify it with the keys at /.well-known/jwks.json.",
-  ...authenticated("consent:read"),
-  request: {
-    params: IdentifierParam.extend({
-      seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).openapi({ param: { name: "seq", in: "path" }, type: "integer", minimum: 1, example: 1 }),
-    }),
-  },
-  responses: { 200: jsonAnswer("The receipt", ConsentReceipt), ...lookupRefusals },
-});
-
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
+  .onError(answerAsProblem)
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
     const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, proof: requestProof(c) });
@@ -160,13 +110,7 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     return c.json(await withReceipt(c, links, links.event), 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
-  .openapi(getConsentReceipt, async (c) => {
-    const { identifier, seq } = c.req.valid("param");
-    return c.json({ receipt: await consentReceipt(c.env, c.var.principal, identifier, seq) }, 200);
-  })
   .openapi(listAudienceRoute, async (c) => c.json(await listAudience(c.env, c.var.principal, c.req.valid("query")), 200))
-  .openapi(getConsentState, async (c) => c.json(await consentState(c.env, c.var.principal, c.req.valid("param").identifier, c.req.valid("query")), 200))
-  .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");
     const { topic, limit, from, cursor } = c.req.valid("query");

@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { ApiReference, type OpenApiDocument } from "../pages/api-reference";
-import pkg from "../../package.json";
-import { PAGE_HEADERS } from "../pages/respond";
-import type { AppEnv } from "./app-env";
-import { IdempotencyKey } from "./idempotency";
+import { ApiReference, type OpenApiDocument } from "../../pages/api-reference";
+import pkg from "../../../package.json";
+import { PAGE_HEADERS } from "../../pages/respond";
+import type { AppEnv } from "../app-env";
+import { IdempotencyKey } from "../idempotency";
 
 export const OPENAPI_INFO = {
   title: "Consent gateway",

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ConsentEvent } from "../consent-event";
-import { LANGUAGES } from "../languages";
-import { Problem } from "./problem";
-import { FAILED } from "./responses";
+import { ConsentEvent } from "../../consent-event";
+import { LANGUAGES } from "../../languages";
+import { Problem } from "../problem";
+import { FAILED } from "../responses";
 
 /**
  * What a link's POST may carry: the page's button sends `confirm=yes`, a mail client's RFC 8058
