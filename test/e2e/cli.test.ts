@@ -187,6 +187,7 @@ describe("calling operations", () => {
     const identifier = unique("guided");
     const steps: [RegExp, string][] = [
       [/\? Idempotency-Key \[header\] \(/, `${identifier}-key\r`],
+      [/\? Prefer \[header\] \(/, "\r"], // optional: left out (no receipt)
       [/\? type \(/, "\x1b[B\r"], // arrow down: OPT_OUT
       [/\? topic \(/, "NEWSLETTER\r"],
       [/\? source \(/, "\r"], // optional: left out
