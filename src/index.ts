@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import { ApiError } from "./http/api-error";
 import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
+import { collectApi } from "./http/copilot-collect";
 import { epilotApi } from "./http/epilot";
 import { linkPages } from "./http/opt-in-links";
 import { serveOpenApi } from "./http/openapi";
@@ -30,6 +31,7 @@ app.use(
 );
 app.route("/", epilotApi);
 app.route("/", copilotApi);
+app.route("/", collectApi);
 app.route("/", linkPages);
 app.route("/", receiptKeysApi);
 serveOpenApi(app);
