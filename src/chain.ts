@@ -50,6 +50,11 @@ export interface ChainedEvent {
   type: string;
   topic: string;
   created_at: string;
+  /**
+   * When the event happened by its sender's clock (a Copilot Collect event's timestamp), if it says.
+   * Optional and left out when absent, so every link made before it still hashes the same (v stays 1).
+   */
+  occurred_at?: string;
   commitments: Commitments;
   /** Who recorded it (API client id or JWT sub) and in which request: the caller's, not the person's. */
   recorded_by?: string;

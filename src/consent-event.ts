@@ -30,7 +30,7 @@ const CONTROL_CHARACTER = /\p{Cc}/u;
  * A name for a person, topic or system: well-formed Unicode (a lone surrogate would be stored
  * differently by each store it reaches) and no control characters.
  */
-const cleanText = (schema: z.ZodString) =>
+export const cleanText = (schema: z.ZodString) =>
   schema.superRefine((text, ctx) => {
     if (!text.isWellFormed()) {
       ctx.addIssue({ code: "custom", message: "must be well-formed Unicode (it has a lone surrogate)", params: { code: "invalid_unicode" } });
@@ -142,6 +142,10 @@ export const ConsentEvent = z
   .object({
     type: z.enum(EVENT_TYPES),
     created_at: z.string().openapi({ format: "date-time" }),
+    occurred_at: z.string().optional().openapi({
+      format: "date-time",
+      description: "When the event happened by its sender's clock (a Copilot Collect event's timestamp), beside the gateway's created_at; absent when the sender did not say",
+    }),
     topic: ConsentTopic,
     source: ConsentSource.optional(),
     organization_id: OrganizationId,
@@ -156,4 +160,4 @@ export const ConsentEvent = z
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
 
 /** What a caller asks to append: the event without what the gateway assigns, and how it was recorded. */
-export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta" | "proof">;
+export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta" | "proof" | "occurred_at">;

@@ -4,6 +4,7 @@ import { requestId } from "hono/request-id";
 import { ApiError } from "./http/api-error";
 import type { AppEnv } from "./http/app-env";
 import { copilotApi } from "./http/copilot";
+import { collectApi } from "./http/copilot-collect";
 import { epilotApi } from "./http/epilot/routes";
 import { linkPages } from "./http/links/routes";
 import { serveOpenApi } from "./http/meta/openapi";
@@ -32,6 +33,7 @@ app.use(
 app.route("/", epilotApi);
 app.route("/", proofApi);
 app.route("/", copilotApi);
+app.route("/", collectApi);
 app.route("/", linkPages);
 app.route("/", receiptKeysApi);
 serveOpenApi(app);

@@ -57,6 +57,15 @@ export async function recordEvent(env: Env, background: Background, principal: P
   return appendedEvent(await appendEvent(env, background, principal, identifier, event), event.meta);
 }
 
+/**
+ * Records an event its sender identified as `eventId` (a Copilot Collect event) unless the
+ * identifier's history already holds it: a redelivery records nothing (and sends nothing to the feed).
+ */
+export async function recordEventOnce(env: Env, background: Background, principal: Principal, identifier: string, eventId: string, event: EventInput): Promise<void> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  feedSoon(env, background, (await stub.appendOnce(key, eventId, eventText(event))) ?? undefined);
+}
+
 /** One page of an identifier's history, newest first; `next_cursor` pins the next page to what this one saw. */
 export async function listEvents(
   env: Env,

@@ -45,6 +45,7 @@ export function firstBroken(key: string, owner: ChainOwner, records: EventRecord
       type: record.type,
       topic: record.topic,
       created_at: record.createdAt,
+      occurred_at: record.occurredAt ?? undefined,
       commitments,
       recorded_by: proof?.recorded_by,
       request_id: proof?.request_id,

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentIdentifier } from "../consent-event";
-import { COPILOT_SOURCE, COPILOT_TOPIC } from "../consent/copilot";
+import { COPILOT_SOURCE, COPILOT_TOPIC, copilotConsentEvent } from "../consent/copilot";
 import { recordEvent } from "../consent/service";
 import type { AppEnv } from "./app-env";
 import { authenticated } from "./authenticate";
@@ -36,11 +36,6 @@ const consentChanged = createRoute({
 /** The Copilot.cx consent endpoint: errors are `{reason, error_message}`. */
 export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }).openapi(consentChanged, async (c) => {
   const { consent_value, user_id } = c.req.valid("json");
-  await recordEvent(c.env, c.executionCtx, c.var.principal, user_id, {
-    type: consent_value ? "OPT_IN" : "OPT_OUT",
-    topic: COPILOT_TOPIC,
-    source: COPILOT_SOURCE,
-    proof: requestProof(c),
-  });
+  await recordEvent(c.env, c.executionCtx, c.var.principal, user_id, copilotConsentEvent(consent_value, requestProof(c)));
   return c.json({}, 200);
 });

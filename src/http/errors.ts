@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { toApiError } from "./api-error";
 import type { AppEnv } from "./app-env";
 import { COPILOT_PATH } from "./copilot";
+import { COLLECT_PATH } from "./copilot-collect";
 import { copilotErrorResponse } from "./copilot-errors";
 import { problemResponse } from "./problem";
 
@@ -11,6 +12,6 @@ import { problemResponse } from "./problem";
  */
 export function handleError(error: unknown, c: Context<AppEnv>): Response {
   const refusal = toApiError(error, c);
-  if (c.req.path === COPILOT_PATH) return copilotErrorResponse(refusal);
+  if (c.req.path === COPILOT_PATH || c.req.path === COLLECT_PATH) return copilotErrorResponse(refusal);
   return problemResponse(refusal, c);
 }

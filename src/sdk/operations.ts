@@ -223,6 +223,23 @@ export const operations = {
       "required": true
     }
   },
+  "collectCopilotEvents": {
+    "method": "POST",
+    "path": "/v2/api/collect",
+    "summary": "Takes a batch of Copilot.cx Collect events and records the consent they carry",
+    "public": false,
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
+    "body": {
+      "contentType": "application/json",
+      "required": true
+    }
+  },
   "handleOptInWithToken": {
     "method": "GET",
     "path": "/v1/opt-in/{token}",

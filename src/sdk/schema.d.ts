@@ -180,6 +180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/api/collect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a batch of Copilot.cx Collect events and records the consent they carry
+         * @description The whole batch is validated first (1 to 100 events of types user_created, user_updated, preexisting_user_created, timestamps in range): any refusal is a 400 that records nothing. Then each event with a boolean payload.copilot_analysis_consent records OPT_IN (true) or OPT_OUT (false) for payload.user_id on topic COPILOT_ANALYSIS, source copilot, with its timestamp as occurred_at, in the batch's order; an event_id already recorded for that user records nothing. If recording fails midway, send the same batch again: what was recorded is not recorded twice.
+         */
+        post: operations["collectCopilotEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/opt-in/{token}": {
         parameters: {
             query?: never;
@@ -397,6 +417,11 @@ export interface components {
             type: "OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN";
             /** Format: date-time */
             created_at: string;
+            /**
+             * Format: date-time
+             * @description When the event happened by its sender's clock (a Copilot Collect event's timestamp), beside the gateway's created_at; absent when the sender did not say
+             */
+            occurred_at?: string;
             topic: components["schemas"]["ConsentTopic"];
             source?: components["schemas"]["ConsentSource"];
             organization_id: components["schemas"]["OrganizationId"];
@@ -657,6 +682,50 @@ export interface components {
             /** @description true: the user's data may be processed by Copilot */
             consent_value: boolean;
             user_id: components["schemas"]["ConsentIdentifier"] & unknown;
+        };
+        /**
+         * @example {
+         *       "events": [
+         *         {
+         *           "type": "user_created",
+         *           "event_id": "a1f0c9a4-6a44-4f3c-9d0e-6b8d3f2b7e51",
+         *           "timestamp": 1764547200000,
+         *           "payload": {
+         *             "user_id": "325ca496-afe8-4f44-bd37-b0dc90bdfdea",
+         *             "copilot_analysis_consent": true
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        CopilotCollectBatch: {
+            events: components["schemas"]["CopilotCollectEvent"][];
+        };
+        CopilotCollectEvent: {
+            /**
+             * @description The Collect event's type: only the user events that carry consent are taken
+             * @enum {string}
+             */
+            type: "user_created" | "user_updated" | "preexisting_user_created";
+            /**
+             * @description The sender's unique id of the event: a second delivery of it records nothing (per user_id, for good)
+             * @example a1f0c9a4-6a44-4f3c-9d0e-6b8d3f2b7e51
+             */
+            event_id: string;
+            /**
+             * @description When the event happened, epoch milliseconds: at most 5 minutes ahead of the gateway's clock, at most 30 days behind it. Kept as the event's occurred_at
+             * @example 1764547200000
+             */
+            timestamp: number;
+            /** @description The user's data; only user_id and copilot_analysis_consent are read, nothing of it is kept */
+            payload: {
+                /** @description The end-user's id: the identifier the consent is recorded for */
+                user_id: string;
+                /** @description true records OPT_IN, false OPT_OUT (topic COPILOT_ANALYSIS, source copilot); absent or null: the event carries no consent and records nothing */
+                copilot_analysis_consent?: boolean | null;
+            } & {
+                [key: string]: unknown;
+            };
         };
         LinkResult: {
             /** @enum {string} */
@@ -1387,6 +1456,114 @@ export interface operations {
                 };
             };
             /** @description Validation failed, of the body or the Idempotency-Key header (`COMMON.REQUEST_VALIDATION`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description Invalid credentials (`AUTH.UNAUTHORIZED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+            /** @description The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`), or a store is overloaded (`COMMON.REQUEST_VALIDATION`, nothing recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
+        };
+    };
+    collectCopilotEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CopilotCollectBatch"];
+            };
+        };
+        responses: {
+            /** @description Every event taken (empty object) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Validation failed (`COMMON.REQUEST_VALIDATION`): of the body (each failing event by its index, e.g. events.3.type; an unsupported type; a timestamp out of range; more than 100 events) or of the Idempotency-Key header. Nothing was recorded */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -29,6 +29,8 @@ export const consentEvents = sqliteTable(
     prevHash: text("prev_hash"),
     commitments: text("commitments"),
     proof: text("proof"),
+    /** When it happened by its sender's clock, ISO 8601 (migration 0007); NULL when not said. */
+    occurredAt: text("occurred_at"),
   },
   (t) => [
     // Makes feeding idempotent: a redelivered event is ignored.

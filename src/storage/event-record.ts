@@ -16,6 +16,8 @@ export interface EventText {
   source: string | null;
   meta: string | null;
   proof: EventProof | null;
+  /** When it happened by the sender's clock (ISO 8601); absent or null when the sender did not say. */
+  occurredAt?: string | null;
 }
 
 /** An event as both stores keep it: one row, meta, commitments and proof as JSON text. */
@@ -26,6 +28,8 @@ export type EventRecord = {
   source: string | null;
   meta: string | null;
   createdAt: string;
+  /** When it happened by the sender's clock (ISO 8601; a Copilot Collect event's timestamp), beside the gateway's createdAt; null when not said. */
+  occurredAt: string | null;
   /** Its link in the history's chain (null only for an event stored before the chain, until migrated). */
   hash: string | null;
   prevHash: string | null;
@@ -39,12 +43,20 @@ export type EventRecord = {
 export type FeedEntry = LedgerKey & EventRecord & { identifierHash: string; ledger: string };
 
 /** An event's text form for a ledger, from the API's shape. */
-export const eventText = (event: { type: EventType; topic: string; source?: string | undefined; meta?: JsonObject | undefined; proof?: EventProof | undefined }): EventText => ({
+export const eventText = (event: {
+  type: EventType;
+  topic: string;
+  source?: string | undefined;
+  meta?: JsonObject | undefined;
+  proof?: EventProof | undefined;
+  occurred_at?: string | undefined;
+}): EventText => ({
   type: event.type,
   topic: event.topic,
   source: event.source ?? null,
   meta: event.meta === undefined ? null : JSON.stringify(event.meta),
   proof: event.proof ?? null,
+  occurredAt: event.occurred_at ?? null,
 });
 
 /**
@@ -60,6 +72,7 @@ export function toConsentEvent(owner: LedgerKey, record: EventRecord): ConsentEv
   return {
     type: record.type as EventType,
     created_at: record.createdAt,
+    ...(record.occurredAt === null ? {} : { occurred_at: record.occurredAt }),
     topic: record.topic,
     ...(record.source === null ? {} : { source: record.source }),
     organization_id: owner.organizationId,

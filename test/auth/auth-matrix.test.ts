@@ -65,6 +65,14 @@ const ROUTES: Route[] = [
     copilot: true,
     send: post("/v2/api/report/user_copilot_analysis_consent_changed", { consent_value: true, user_id: identifier }),
   },
+  {
+    name: "POST copilot collect",
+    scope: "consent:write",
+    copilot: true,
+    send: post("/v2/api/collect", {
+      events: [{ type: "user_created", event_id: crypto.randomUUID(), timestamp: Date.now(), payload: { user_id: identifier, copilot_analysis_consent: true } }],
+    }),
+  },
 ];
 
 async function expectRefused(route: Route, response: Response, status: 401 | 403) {

@@ -72,6 +72,7 @@ describe("every operation the document lists is served as documented", () => {
   it("lists the operations of both APIs, the link pages and the documentation", () => {
     expect(operations.map((op) => op.operationId).sort()).toEqual(
       [
+        "collectCopilotEvents",
         "confirmOptInWithToken",
         "getApiReference",
         "getHealth",

@@ -99,6 +99,7 @@ describe("GET /openapi.json", () => {
       handleOptInWithToken: "GET /v1/opt-in/{token}",
       requestDoubleOptIn: "POST /v1/consent/double-opt-in",
       reportCopilotAnalysisConsentChanged: "POST /v2/api/report/user_copilot_analysis_consent_changed",
+      collectCopilotEvents: "POST /v2/api/collect",
     });
   });
 
@@ -123,9 +124,11 @@ describe("GET /openapi.json", () => {
     for (const status of ["400", "401", "403", "409", "413", "415", "422", "500", "503"]) {
       expect(publish.responses[status].content["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
     }
-    const copilot = paths["/v2/api/report/user_copilot_analysis_consent_changed"].post;
-    expect(copilot.responses["400"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/CopilotError" });
-    expect(copilot.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
+    for (const path of ["/v2/api/report/user_copilot_analysis_consent_changed", "/v2/api/collect"]) {
+      const copilot = paths[path].post;
+      for (const status of ["400", "401", "403", "500"]) expect(copilot.responses[status].content["application/json"].schema, path).toEqual({ $ref: "#/components/schemas/CopilotError" });
+      expect(copilot.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
+    }
     const optIn = paths["/v1/opt-in/{token}"].get;
     expect(optIn.security).toBeUndefined();
     expect(Object.keys(optIn.responses).sort()).toEqual(["200", "400", "409", "410"]);
@@ -140,7 +143,7 @@ describe("GET /openapi.json", () => {
   it("declares the Idempotency-Key header once and references it on every idempotent operation, with its 409 and 422", async () => {
     const { paths, components } = await fetchDocument();
     expect(components.parameters.IdempotencyKey).toMatchObject({ name: "Idempotency-Key", in: "header", required: false, schema: { $ref: "#/components/schemas/IdempotencyKey" } });
-    const idempotent = [paths["/v1/consent/publish"].post, paths["/v1/consent/double-opt-in"].post, paths["/v2/api/report/user_copilot_analysis_consent_changed"].post];
+    const idempotent = [paths["/v1/consent/publish"].post, paths["/v1/consent/double-opt-in"].post, paths["/v2/api/report/user_copilot_analysis_consent_changed"].post, paths["/v2/api/collect"].post];
     for (const operation of idempotent) {
       expect(operation.parameters, operation.operationId).toContainEqual({ $ref: "#/components/parameters/IdempotencyKey" });
       expect(operation.responses["409"].description, operation.operationId).toContain("idempotency_key_in_flight");

@@ -93,7 +93,7 @@ describe("property: every body gets its success or a well-formed 4xx, and a refu
     ));
 
   it("any bytes under any content type, on every JSON endpoint", async () => {
-    const paths = ["/v1/consent/publish", "/v1/consent/double-opt-in", "/v2/api/report/user_copilot_analysis_consent_changed"];
+    const paths = ["/v1/consent/publish", "/v1/consent/double-opt-in", "/v2/api/report/user_copilot_analysis_consent_changed", "/v2/api/collect"];
     const payload = fc.oneof(
       jsonText,
       hostileString,

@@ -59,6 +59,7 @@ describe("the feed queue's consumer", () => {
         source: null,
         meta: null,
         createdAt: new Date().toISOString(),
+        occurredAt: null,
         hash: null,
         prevHash: null,
         commitments: null,

@@ -12,6 +12,7 @@ const entry = (sequence: number, meta: string | null): FeedEntry => ({
   source: null,
   meta,
   createdAt: "2026-01-01T00:00:00.000Z",
+  occurredAt: null,
   identifierHash: "0".repeat(64),
   hash: "1".repeat(64),
   prevHash: null,

@@ -55,6 +55,12 @@ describe("ordering", () => {
   });
 });
 
+/** The events table's columns and indexes, as SQLite describes them. */
+const eventColumns = (state: DurableObjectState) => ({
+  columns: state.storage.sql.exec("SELECT name, type, \"notnull\", pk FROM pragma_table_info('events')").toArray(),
+  indexes: state.storage.sql.exec("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name").toArray(),
+});
+
 describe("versioned storage", () => {
   it("an object holding the unversioned schema and events opens, migrates, and keeps every event", async () => {
     const identifier = uniqueEmail("old-schema");
@@ -87,10 +93,15 @@ describe("versioned storage", () => {
           .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('ledger', 'events', 'outbox') ORDER BY name")
           .toArray()
           .map((t) => t.name),
+        columns: eventColumns(state),
       };
     });
+    // Migrated, it has the very table a new history is created with (in one statement, not by the migrations).
+    const fresh = await ledgerOf(ORG, uniqueEmail("new-schema"));
+    await fresh.stub.append(fresh.key, { type: "OPT_IN", topic: "NEWS", source: null, meta: null, proof: null });
+    expect(outcome.columns).toEqual(await runInDurableObject(fresh.stub, (_: IdentifierLedger, state) => eventColumns(state)));
     // Migrated to the chain: every event linked to the one before.
-    const linked = { hash: expect.stringMatching(/^[0-9a-f]{64}$/), prevHash: expect.stringMatching(/^[0-9a-f]{64}$/), commitments: expect.any(String), proof: null };
+    const linked = { hash: expect.stringMatching(/^[0-9a-f]{64}$/), prevHash: expect.stringMatching(/^[0-9a-f]{64}$/), commitments: expect.any(String), proof: null, occurredAt: null };
     expect(outcome.history.records[0]!.prevHash).toBe(outcome.history.records[1]!.hash);
     expect(outcome.history).toEqual({
       total: 2,

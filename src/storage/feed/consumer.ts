@@ -10,8 +10,8 @@ import type { FeedEntry } from "../event-record";
  * are filled in, once (its ledger, migrated to the chain, sends it again).
  */
 const INSERT_IN_ORDER = `
-  INSERT INTO consent_events (organization_id, identifier, sequence, type, topic, source, meta, created_at, identifier_hash, hash, prev_hash, commitments, proof, feed_position)
-  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, (SELECT COALESCE(MAX(feed_position), 0) + 1 FROM consent_events WHERE organization_id = ?1)
+  INSERT INTO consent_events (organization_id, identifier, sequence, type, topic, source, meta, created_at, identifier_hash, hash, prev_hash, commitments, proof, occurred_at, feed_position)
+  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, (SELECT COALESCE(MAX(feed_position), 0) + 1 FROM consent_events WHERE organization_id = ?1)
   WHERE ?3 = 1 OR EXISTS (SELECT 1 FROM consent_events WHERE organization_id = ?1 AND identifier = ?2 AND sequence = ?3 - 1)
   ON CONFLICT (organization_id, identifier, sequence) DO UPDATE SET
     identifier_hash = excluded.identifier_hash, hash = excluded.hash, prev_hash = excluded.prev_hash, commitments = excluded.commitments, proof = excluded.proof
@@ -69,7 +69,8 @@ export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env,
       messages.flatMap(({ body: e }) => [
         db
           .prepare(INSERT_IN_ORDER)
-          .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt, e.identifierHash, e.hash, e.prevHash, e.commitments, e.proof),
+          // `?? null`: a message sent by a worker from before occurred_at lacks the field.
+          .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt, e.identifierHash, e.hash, e.prevHash, e.commitments, e.proof, e.occurredAt ?? null),
         db
           .prepare(e.type === "DOUBLE_OPT_IN_REQUESTED" ? UPSERT_REQUEST : UPSERT_DECISION)
           .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, null, null, e.createdAt),

@@ -67,6 +67,7 @@ export async function feedHistory(db: D1Database, organizationId: string, identi
       source: t.source,
       meta: t.meta,
       createdAt: t.createdAt,
+      occurredAt: t.occurredAt,
       hash: t.hash,
       prevHash: t.prevHash,
       commitments: t.commitments,

@@ -13,7 +13,7 @@ export function chainFields(
   identifierKey: string,
   owner: ChainOwner,
   prevHash: string | null,
-  record: Pick<EventRecord, "sequence" | "type" | "topic" | "source" | "meta" | "createdAt">,
+  record: Pick<EventRecord, "sequence" | "type" | "topic" | "source" | "meta" | "createdAt" | "occurredAt">,
   proof: EventProof | null,
 ): Pick<EventRecord, "hash" | "prevHash" | "commitments"> {
   const commitments = commitmentsOf(identifierKey, { source: record.source, meta: record.meta, client_ip: proof?.client_ip });
@@ -25,6 +25,7 @@ export function chainFields(
     type: record.type,
     topic: record.topic,
     created_at: record.createdAt,
+    occurred_at: record.occurredAt ?? undefined,
     commitments,
     recorded_by: proof?.recorded_by,
     request_id: proof?.request_id,

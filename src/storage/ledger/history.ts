@@ -1,7 +1,7 @@
 import type { EventRecord } from "../event-record";
 
 /** The columns of a stored event, as an EventRecord. */
-const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt, hash, prev_hash AS prevHash, commitments, proof";
+const RECORD_COLUMNS = "sequence, type, topic, source, meta, created_at AS createdAt, occurred_at AS occurredAt, hash, prev_hash AS prevHash, commitments, proof";
 
 export interface ListQuery {
   topic?: string;
@@ -31,16 +31,21 @@ export class History {
     return row ? { sequence: row.sequence, createdAt: Date.parse(row.created_at), hash: row.hash } : { sequence: 0, createdAt: 0, hash: null };
   }
 
-  /** Stores one event as it is recorded (the caller numbers and links it, inside its transaction). */
-  insert(record: EventRecord): void {
+  /**
+   * Stores one event as it is recorded (the caller numbers and links it, inside its transaction),
+   * with the sender's id for it if it has one (`eventId`: a redelivery then finds it, see `byEventId`).
+   */
+  insert(record: EventRecord, eventId: string | null = null): void {
     this.sql.exec(
-      "INSERT INTO events (sequence, type, topic, source, meta, created_at, hash, prev_hash, commitments, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (sequence, type, topic, source, meta, created_at, occurred_at, event_id, hash, prev_hash, commitments, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       record.sequence,
       record.type,
       record.topic,
       record.source,
       record.meta,
       record.createdAt,
+      record.occurredAt,
+      eventId,
       record.hash,
       record.prevHash,
       record.commitments,
@@ -91,6 +96,11 @@ export class History {
       decision: latest(t, "'OPT_IN', 'DOUBLE_OPT_IN', 'OPT_OUT'"),
       request: latest(t, "'DOUBLE_OPT_IN_REQUESTED'"),
     }));
+  }
+
+  /** The event the sender identified as `eventId`, if this history holds it. */
+  byEventId(eventId: string): EventRecord | null {
+    return this.sql.exec<EventRecord>(`SELECT ${RECORD_COLUMNS} FROM events WHERE event_id = ?`, eventId).toArray()[0] ?? null;
   }
 
   /** The event numbered `sequence`, if there is one. */

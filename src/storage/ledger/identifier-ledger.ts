@@ -92,18 +92,18 @@ export class IdentifierLedger extends DurableObject<Env> {
   async append(key: LedgerAddress, event: EventText): Promise<FeedEntry> {
     // A moved ledger takes nothing itself (an older worker may still address it).
     if (this.#movedTo) return this.#successor().append(key, event);
-    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
-    const owner = this.#owner ?? ownerOf(key);
-    if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
-    const appended = this.ctx.storage.transactionSync(() => {
-      // The first event creates the storage and names the owner, in the same transaction.
-      if (!this.#owner) this.#claim(owner);
-      return this.#appendNow(owner, event);
-    });
-    this.#owner = owner;
-    this.#remember(appended);
-    await this.#armSafetyNet();
-    return appended;
+    return (await this.#appendNew(key, event, null))!;
+  }
+
+  /**
+   * Appends the event its sender identified as `eventId` (a Copilot Collect event), unless the
+   * history already holds it: answers its feed entry, or null for a redelivery, which records
+   * nothing. The check and the append are one synchronous transaction, so concurrent deliveries
+   * of one event record it exactly once, and the id is kept with the event for good.
+   */
+  async appendOnce(key: LedgerAddress, eventId: string, event: EventText): Promise<FeedEntry | null> {
+    if (this.#movedTo) return this.#successor().appendOnce(key, eventId, event);
+    return this.#appendNew(key, event, eventId);
   }
 
   /** One page of the history, newest first, with the size of the (topic-filtered) history. */
@@ -366,6 +366,24 @@ export class IdentifierLedger extends DurableObject<Env> {
     }
   }
 
+  /** Appends `event` (null only when `eventId` names an event already held). */
+  async #appendNew(key: LedgerAddress, event: EventText, eventId: string | null): Promise<FeedEntry | null> {
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    const owner = this.#owner ?? ownerOf(key);
+    if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
+    const appended = this.ctx.storage.transactionSync(() => {
+      // The first event creates the storage and names the owner, in the same transaction.
+      if (!this.#owner) this.#claim(owner);
+      else if (eventId !== null && this.#history.byEventId(eventId)) return null;
+      return this.#appendNow(owner, event, eventId);
+    });
+    if (!appended) return null;
+    this.#owner = owner;
+    this.#remember(appended);
+    await this.#armSafetyNet();
+    return appended;
+  }
+
   /** Keeps the in-memory counters in step with a committed append. */
   #remember({ sequence, createdAt, hash }: FeedEntry) {
     this.#lastSequence = sequence;
@@ -374,19 +392,19 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   /** Numbers and stores one event (beyond the watermark: in the outbox); runs inside a synchronous transaction and leaves memory to `#remember`. */
-  #appendNow(owner: Owner, event: EventText): FeedEntry {
+  #appendNow(owner: Owner, event: EventText, eventId: string | null = null): FeedEntry {
     const sequence = this.#lastSequence + 1;
     // Never earlier than the previous event, so time order agrees with sequence order.
     const createdAt = new Date(Math.max(Date.now(), this.#lastCreatedAt)).toISOString();
     const chainOwner = { organizationId: owner.organizationId, identifierHash: this.#identifierHashOf(owner) };
-    const stored = { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt };
+    const stored = { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt, occurredAt: event.occurredAt ?? null };
     // Linked in the same synchronous transaction that numbers it: nothing can come between.
     const record: EventRecord = {
       ...stored,
       ...chainFields(this.#identifierKey(), chainOwner, this.#lastHash, stored, event.proof),
       proof: event.proof === null ? null : JSON.stringify(event.proof),
     };
-    this.#history.insert(record);
+    this.#history.insert(record, eventId);
     return { organizationId: owner.organizationId, identifier: owner.identifier, identifierHash: chainOwner.identifierHash, ...record, ledger: this.ctx.id.toString() };
   }
 

@@ -8,33 +8,43 @@
  * transaction as the statements it records.
  */
 import { identifierHash } from "../../chain";
-import type { LedgerKey } from "../event-record";
+import type { EventRecord, LedgerKey } from "../event-record";
 import { chainFields } from "./chain-link";
-import { History } from "./history";
 
 const SCHEMA_VERSION_KEY = "schema_version";
 export const OWNER_KEY = "owner";
 /** The highest sequence the feed (D1) is known to hold; the events after it are the outbox. (Stored name kept from v3.) */
 export const FED_THROUGH_KEY = "indexed_through";
 
-/** The events table as every version has it. */
-const EVENTS = `
+/** The chain's columns (migration 4): the link, the previous link, the commitments and the proof. */
+const CHAIN_COLUMNS = ["hash", "prev_hash", "commitments", "proof"];
+
+/**
+ * The Copilot Collect columns (migration 5): when the event happened by its sender's clock, and the
+ * sender's id for it, by which a redelivered event is found and recorded only once. No index: a
+ * history holds a handful of events, and an index would be one more row written per new object.
+ */
+const COLLECT_COLUMNS = ["occurred_at", "event_id"];
+
+/** The events table with the columns of version 1 and then `later` (all TEXT), and its topic index. */
+const eventsTable = (later: string[]) => `
   CREATE TABLE IF NOT EXISTS events (
     sequence INTEGER PRIMARY KEY,
     type TEXT NOT NULL,
     topic TEXT NOT NULL,
     source TEXT,
     meta TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL${later.map((column) => `,\n    ${column} TEXT`).join("")}
   );
   CREATE INDEX IF NOT EXISTS events_by_topic ON events (topic, sequence);
 `;
 
-/** The chain's columns (migration 4): the link, the previous link, the commitments and the proof. */
-const CHAIN_COLUMNS = ["hash", "prev_hash", "commitments", "proof"];
+/** The events table as every version has it. */
+const EVENTS = eventsTable([]);
 
-/** The events table as the latest version has it, for a new object: one statement, not a table and four alterations. */
-const LATEST_EVENTS = EVENTS.replace("created_at TEXT NOT NULL", `created_at TEXT NOT NULL, ${CHAIN_COLUMNS.map((column) => `${column} TEXT`).join(", ")}`);
+const addColumns = (sql: SqlStorage, columns: string[]) => {
+  for (const column of columns) sql.exec(`ALTER TABLE events ADD COLUMN ${column} TEXT`);
+};
 
 /** What a migration may need beyond the storage: the key of the identifier hash and commitments. */
 export interface MigrationContext {
@@ -71,18 +81,24 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   // 4: the hash chain. Existing events are linked in order, and the watermark goes back to 0 so the
   // safety net sends them again: the feed consumer fills in the chain columns of D1's copies.
   (sql, kv, { identifierKey }) => {
-    for (const column of CHAIN_COLUMNS) sql.exec(`ALTER TABLE events ADD COLUMN ${column} TEXT`);
+    addColumns(sql, CHAIN_COLUMNS);
     const owner = kv.get<LedgerKey>(OWNER_KEY);
     if (!owner) return;
     const chainOwner = { organizationId: owner.organizationId, identifierHash: identifierHash(identifierKey, owner.organizationId, owner.identifier) };
     let prevHash: string | null = null;
-    for (const record of new History(sql).all()) {
-      const link = chainFields(identifierKey, chainOwner, prevHash, record, null);
+    // The columns of version 3 only (History reads later ones too); nothing had an occurred_at yet.
+    const records = sql.exec<Omit<EventRecord, "occurredAt" | "hash" | "prevHash" | "commitments" | "proof">>(
+      "SELECT sequence, type, topic, source, meta, created_at AS createdAt FROM events ORDER BY sequence",
+    );
+    for (const record of records.toArray()) {
+      const link = chainFields(identifierKey, chainOwner, prevHash, { ...record, occurredAt: null }, null);
       sql.exec("UPDATE events SET hash = ?, prev_hash = ?, commitments = ? WHERE sequence = ?", link.hash, link.prevHash, link.commitments, record.sequence);
       prevHash = link.hash;
     }
     kv.put(FED_THROUGH_KEY, 0);
   },
+  // 5: Copilot Collect events: occurred_at and event_id. Existing events have neither, so their links stand.
+  (sql) => addColumns(sql, COLLECT_COLUMNS),
 ];
 
 /** Whether the object has ever stored anything (a fresh one has neither a version nor a table). */
@@ -108,6 +124,7 @@ export function openLedger(storage: DurableObjectStorage, context: MigrationCont
 
 /** The latest schema at once, for an object's first write (call inside that write's transaction). */
 export function createSchema(storage: DurableObjectStorage): void {
-  storage.sql.exec(LATEST_EVENTS);
+  // One CREATE with every column, not version 1 and its ALTERs: each ALTER is a row written per new object.
+  storage.sql.exec(eventsTable([...CHAIN_COLUMNS, ...COLLECT_COLUMNS]));
   storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
 }
