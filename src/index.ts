@@ -2,15 +2,15 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { ApiError } from "./http/api-error";
+import { answerAsProblem } from "./http/problem";
 import type { AppEnv } from "./http/app-env";
-import { copilotApi } from "./http/copilot";
-import { collectApi } from "./http/copilot-collect";
+import { collectApi } from "./http/copilot/collect";
+import { copilotApi } from "./http/copilot/consent";
 import { epilotApi } from "./http/epilot/routes";
 import { linkPages } from "./http/links/routes";
 import { serveOpenApi } from "./http/meta/openapi";
 import { proofApi } from "./http/proof/routes";
 import { receiptKeysApi } from "./http/proof/receipt-keys";
-import { handleError } from "./http/errors";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
 import type { FeedEntry } from "./storage/event-record";
@@ -27,7 +27,7 @@ app.use(
   methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
-      handleError(new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${methods.join(", ")}.`, [], { Allow: methods.join(", ") }), c),
+      answerAsProblem(new ApiError("method_not_allowed", `${c.req.method} is not supported here; use ${methods.join(", ")}.`, [], { Allow: methods.join(", ") }), c),
   }),
 );
 app.route("/", epilotApi);
@@ -38,8 +38,9 @@ app.route("/", linkPages);
 app.route("/", receiptKeysApi);
 serveOpenApi(app);
 
-app.notFound((c) => handleError(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
-app.onError(handleError);
+app.notFound((c) => answerAsProblem(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
+// What no surface answered itself (the meta routes, 404, 405): problem details.
+app.onError(answerAsProblem);
 
 /** The worker: HTTP through the app, and the feed queue's batches into D1. */
 export default {

@@ -1,4 +1,4 @@
-/** Why a request was not let in: auth's own failure types, mapped to HTTP in src/http/errors.ts. */
+/** Why a request was not let in: auth's own failure types, mapped to HTTP once (src/http/api-error.ts), each surface answering in its own format. */
 
 /** No, unknown or wrong credentials: safe to show to the caller. `bearerError` is RFC 6750's error code. */
 export class Unauthenticated extends Error {

@@ -1,6 +1,6 @@
 /**
  * What the consent domain refuses, as domain types: the HTTP layer maps each to a response in one
- * place (src/http/errors.ts), so no domain module knows about status codes or pages.
+ * place (src/http/api-error.ts), so no domain module knows about status codes or pages.
  */
 
 /** A request field the domain refuses after the schema accepted it (e.g. a redirect to a foreign origin). */

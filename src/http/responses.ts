@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { CopilotError } from "./copilot-errors";
+import { CopilotError } from "./copilot/errors";
 import { Problem } from "./problem";
 
 /** A documented answer: `schema` as `mediaType`. */

@@ -216,6 +216,11 @@ export const operations = {
         "name": "Idempotency-Key",
         "in": "header",
         "required": false
+      },
+      {
+        "name": "Prefer",
+        "in": "header",
+        "required": false
       }
     ],
     "body": {

@@ -1436,6 +1436,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description return=receipt: the answer also carries the recorded event's signed receipt (README "Receipts") */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -1446,13 +1448,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Recorded (empty object) */
+            /** @description Recorded (an empty object; with Prefer: return=receipt, the event's receipt) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        /** @description With Prefer: return=receipt, the recorded event's signed receipt (a compact JWS) */
+                        receipt?: string;
+                    };
                 };
             };
             /** @description Validation failed, of the body or the Idempotency-Key header (`COMMON.REQUEST_VALIDATION`) */

@@ -73,6 +73,19 @@ describe("Prefer: return=receipt", () => {
     expect((await jwtVerify(links.receipt, keys)).payload).toMatchObject({ seq: 2, event_state: "requested" });
   });
 
+  it("the Copilot endpoint answers {receipt} instead of {} when asked", async () => {
+    const user = crypto.randomUUID();
+    const response = await call("/v2/api/report/user_copilot_analysis_consent_changed", {
+      method: "POST",
+      headers: { Authorization: basic("acme"), "Content-Type": "application/json", Prefer: "return=receipt" },
+      body: JSON.stringify({ consent_value: true, user_id: user }),
+    });
+    expect(response.status).toBe(200);
+    const { receipt } = await response.json<{ receipt: string }>();
+    const keys = createLocalJWKSet(await (await call("/.well-known/jwks.json")).json());
+    expect((await jwtVerify(receipt, keys)).payload).toMatchObject({ seq: 1, purpose: "COPILOT_ANALYSIS", event_state: "given", collection_method: "copilot" });
+  });
+
   it("without it, the answer is upstream's, with no receipt", async () => {
     const response = await publish({ type: "OPT_IN", topic: "NEWS", identifier: uniqueEmail("no-prefer") });
     expect(response.headers.get("Preference-Applied")).toBeNull();

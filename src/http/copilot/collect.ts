@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { cleanText, ConsentIdentifier } from "../consent-event";
+import { cleanText, ConsentIdentifier } from "../../consent-event";
 import {
   COLLECT_CLOCK_SKEW_MS,
   COLLECT_MAX_AGE_MS,
@@ -8,15 +8,16 @@ import {
   COPILOT_SOURCE,
   COPILOT_TOPIC,
   copilotConsentEvent,
-} from "../consent/copilot";
-import { recordEventOnce } from "../consent/service";
-import type { AppEnv } from "./app-env";
-import { authenticated } from "./authenticate";
-import { IdempotencyHeaders, idempotent } from "./idempotency";
-import { jsonBody } from "./json-body";
-import { requestProof } from "./request-proof";
-import { copilotRefusals, jsonAnswer, jsonRequest } from "./responses";
-import { throwOnInvalid } from "./validation";
+} from "../../consent/copilot";
+import { recordEventOnce } from "../../consent/service";
+import type { AppEnv } from "../app-env";
+import { authenticated } from "../authenticate";
+import { IdempotencyHeaders, idempotent } from "../idempotency";
+import { jsonBody } from "../json-body";
+import { requestProof } from "../request-proof";
+import { copilotRefusals, jsonAnswer, jsonRequest } from "../responses";
+import { throwOnInvalid } from "../validation";
+import { answerInCopilotFormat, onlyPost } from "./errors";
 
 export const COLLECT_PATH = "/v2/api/collect";
 
@@ -134,7 +135,9 @@ const collect = createRoute({
  * records twice or a concurrent delivery is told to wait), and it is kept for good, whereas a
  * record forgets after 24 hours and an event may be sent up to 30 days after it happened.
  */
-export const collectApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }).openapi(collect, async (c) => {
+export const collectApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
+  .onError(answerInCopilotFormat)
+  .openapi(collect, async (c) => {
   const { events } = c.req.valid("json");
   const proof = requestProof(c);
   // One by one, in the batch's order: one user's events are then recorded in the order sent.
@@ -144,4 +147,5 @@ export const collectApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
     await recordEventOnce(c.env, c.executionCtx, c.var.principal, payload.user_id, event_id, event);
   }
   return c.json({}, 200);
-});
+  })
+  .all(COLLECT_PATH, onlyPost);

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import type { ApiError, FieldError } from "./api-error";
+import type { Context } from "hono";
+import { ApiError, toApiError, type FieldError } from "../api-error";
+import type { AppEnv } from "../app-env";
 
 /** Copilot.cx's error body: `reason` is one of two fixed strings. */
 export const CopilotError = z
@@ -35,3 +37,11 @@ export function copilotErrorResponse(apiError: ApiError): Response {
   };
   return Response.json(body, { status: apiError.status, headers: apiError.headers });
 }
+
+/** The Copilot surface's error handler (Hono's per-app onError): every failure in its own format. */
+export const answerInCopilotFormat = (error: unknown, c: Context<AppEnv>): Response => copilotErrorResponse(toApiError(error, c));
+
+/** The answer to any other method on a Copilot path (its one method is POST), in Copilot's format through the surface's onError. */
+export const onlyPost = (c: Context<AppEnv>): never => {
+  throw new ApiError("method_not_allowed", `${c.req.method} is not supported here; use POST.`, [], { Allow: "POST" });
+};
