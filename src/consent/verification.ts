@@ -1,4 +1,5 @@
-import { commitmentsOf, linkHash, type Commitments } from "../chain";
+import { commitmentsOf, type Commitments } from "../chain";
+import { linkOf, type ChainOwner } from "../storage/ledger/chain-link";
 import type { EventProof } from "../consent-event";
 import type { EventRecord } from "../storage/event-record";
 
@@ -9,11 +10,6 @@ export interface Verification {
   head?: string;
   first_broken_seq?: number;
   store?: "ledger" | "d1";
-}
-
-interface ChainOwner {
-  organizationId: string;
-  identifierHash: string;
 }
 
 const parse = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
@@ -37,19 +33,7 @@ export function firstBroken(key: string, owner: ChainOwner, records: EventRecord
     if (record.sequence !== seq || record.hash === null) return seq;
     const commitments = parse<Commitments>(record.commitments) ?? {};
     const proof = parse<EventProof>(record.proof);
-    const link = linkHash({
-      seq,
-      prev_hash: previous,
-      organization_id: owner.organizationId,
-      identifier_hash: owner.identifierHash,
-      type: record.type,
-      topic: record.topic,
-      created_at: record.createdAt,
-      occurred_at: record.occurredAt ?? undefined,
-      commitments,
-      recorded_by: proof?.recorded_by,
-      request_id: proof?.request_id,
-    });
+    const link = linkOf(owner, previous, record, commitments, proof);
     if (record.prevHash !== previous || link !== record.hash || !committed(key, record, commitments, proof)) return seq;
     if (expected && expected[i]?.hash !== record.hash) return seq;
     previous = record.hash;

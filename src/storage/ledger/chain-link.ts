@@ -1,4 +1,4 @@
-import { commitmentsOf, linkHash } from "../../chain";
+import { commitmentsOf, linkHash, type Commitments } from "../../chain";
 import type { EventProof } from "../../consent-event";
 import type { EventRecord } from "../event-record";
 
@@ -8,16 +8,11 @@ export interface ChainOwner {
   identifierHash: string;
 }
 
-/** The chain fields of one event (its commitments and link), from what is stored of it and the previous link. */
-export function chainFields(
-  identifierKey: string,
-  owner: ChainOwner,
-  prevHash: string | null,
-  record: Pick<EventRecord, "sequence" | "type" | "topic" | "source" | "meta" | "createdAt" | "occurredAt">,
-  proof: EventProof | null,
-): Pick<EventRecord, "hash" | "prevHash" | "commitments"> {
-  const commitments = commitmentsOf(identifierKey, { source: record.source, meta: record.meta, client_ip: proof?.client_ip });
-  const hash = linkHash({
+type LinkedRecord = Pick<EventRecord, "sequence" | "type" | "topic" | "createdAt" | "occurredAt">;
+
+/** The link of a stored event over the given commitments (those it was stored with, when checking it). */
+export function linkOf(owner: ChainOwner, prevHash: string | null, record: LinkedRecord, commitments: Commitments, proof: EventProof | null | undefined): string {
+  return linkHash({
     seq: record.sequence,
     prev_hash: prevHash,
     organization_id: owner.organizationId,
@@ -30,5 +25,16 @@ export function chainFields(
     recorded_by: proof?.recorded_by,
     request_id: proof?.request_id,
   });
-  return { hash, prevHash, commitments: JSON.stringify(commitments) };
+}
+
+/** The chain fields of one event (its commitments and link), from what is stored of it and the previous link. */
+export function chainFields(
+  identifierKey: string,
+  owner: ChainOwner,
+  prevHash: string | null,
+  record: LinkedRecord & Pick<EventRecord, "source" | "meta">,
+  proof: EventProof | null,
+): Pick<EventRecord, "hash" | "prevHash" | "commitments"> {
+  const commitments = commitmentsOf(identifierKey, { source: record.source, meta: record.meta, client_ip: proof?.client_ip });
+  return { hash: linkOf(owner, prevHash, record, commitments, proof), prevHash, commitments: JSON.stringify(commitments) };
 }
