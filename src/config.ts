@@ -158,3 +158,10 @@ export function settings(env: Env): Settings {
   }
   return result;
 }
+
+/** The key of identifier hashes, commitments and idempotency record names: a ConfigError when unset. */
+export function identifierKey(env: Env): string {
+  const key = settings(env).IDENTIFIER_KEY;
+  if (!key) throw new ConfigError("IDENTIFIER_KEY", "is not set");
+  return key;
+}

@@ -1,5 +1,6 @@
 import { CompactSign, compactVerify, importJWK, SignJWT } from "jose";
 import { ConfigError, settings, type ReceiptKey } from "../config";
+import type { PublicReceiptKey } from "./schemas";
 
 /** What a receipt attests: one event of a ledger, named by its place in the hash chain. */
 export interface ReceiptRecord {
@@ -31,17 +32,6 @@ const EVENT_STATE: Record<ReceiptRecord["type"], string> = {
   OPT_OUT: "withdrawn",
   DOUBLE_OPT_IN_REQUESTED: "requested",
 };
-
-/** A published key: the public part of a signing key, never `d`. */
-export interface PublicReceiptKey {
-  kty: "OKP" | "EC";
-  crv: "Ed25519" | "P-256";
-  x: string;
-  y?: string;
-  kid: string;
-  alg: "EdDSA" | "ES256";
-  use: "sig";
-}
 
 function configuredKeys(env: Env): ReceiptKey[] {
   const keys = settings(env).RECEIPT_SIGNING_KEYS;

@@ -246,3 +246,19 @@ export const AudiencePage = z
   .openapi("AudiencePage", {
     example: { identifiers: [{ identifier: "exampleuser@epilot.cloud", since: "2026-11-02T09:15:02.117Z" }], next_cursor: null, has_more: false },
   });
+
+/** A published receipt key: the public part of a signing key, never `d`. */
+export const ReceiptKey = z
+  .object({
+    kty: z.enum(["OKP", "EC"]),
+    crv: z.enum(["Ed25519", "P-256"]),
+    x: z.string(),
+    y: z.string().optional().openapi({ description: "P-256 keys only" }),
+    kid: z.string().openapi({ description: "The kid in the protected header of the receipts it signs" }),
+    alg: z.enum(["EdDSA", "ES256"]),
+    use: z.literal("sig"),
+  })
+  .openapi("ReceiptKey", { description: "A public key that signs, or signed, consent receipts (JWK, RFC 7517)" });
+
+export const ReceiptKeySet = z.object({ keys: z.array(ReceiptKey) }).openapi("ReceiptKeySet");
+export type PublicReceiptKey = z.infer<typeof ReceiptKey>;

@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/principal";
-import { ConfigError, settings } from "../config";
+import { identifierKey, settings } from "../config";
 import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type EventRecord, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
@@ -18,8 +18,7 @@ import { topicState, type DecidingEvent, type TopicState } from "./state";
  * to address a ledger. It is named by the identifier's keyed hash, so no object name carries it.
  */
 export function ledgerFor(env: Env, organizationId: string, identifier: string) {
-  const secret = settings(env).IDENTIFIER_KEY;
-  if (!secret) throw new ConfigError("IDENTIFIER_KEY", "is not set");
+  const secret = identifierKey(env);
   const normalized = normalizeIdentifier(identifier);
   const hash = identifierHash(secret, organizationId, normalized);
   const legacy = legacySpelling(identifier);
@@ -103,7 +102,7 @@ export async function listOrganizationEvents(
 export async function verifyHistory(env: Env, principal: Principal, identifier: string): Promise<Verification> {
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const [ledger, feed] = await Promise.all([stub.chain(key), feedHistory(env.DB, key.organizationId, key.identifier)]);
-  return verifyChain(settings(env).IDENTIFIER_KEY!, key, ledger, feed);
+  return verifyChain(identifierKey(env), key, ledger, feed);
 }
 
 /** The text a stored meta holds under `name`, if it is a string. */

@@ -19,7 +19,7 @@ import { copilotRefusals, jsonAnswer, jsonRequest } from "../responses";
 import { throwOnInvalid } from "../validation";
 import { answerInCopilotFormat, onlyPost } from "./errors";
 
-export const COLLECT_PATH = "/v2/api/collect";
+const COLLECT_PATH = "/v2/api/collect";
 
 const SUPPORTED = CONSENT_CARRYING_EVENTS.join(", ");
 

@@ -12,7 +12,7 @@ import { PreferReceipt, ReceiptField, withReceipt } from "../prefer-receipt";
 import { throwOnInvalid } from "../validation";
 import { answerInCopilotFormat, onlyPost } from "./errors";
 
-export const COPILOT_PATH = "/v2/api/report/user_copilot_analysis_consent_changed";
+const COPILOT_PATH = "/v2/api/report/user_copilot_analysis_consent_changed";
 
 const ConsentChanged = z
   .object({

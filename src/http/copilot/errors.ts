@@ -25,7 +25,7 @@ function describe(error: FieldError): string {
 }
 
 /** Renders a refusal in Copilot's shape: `{reason, error_message}`. */
-export function copilotErrorResponse(apiError: ApiError): Response {
+function copilotErrorResponse(apiError: ApiError): Response {
   const isAuth = apiError.kind === "unauthorized" || apiError.kind === "forbidden" || apiError.kind === "unavailable";
   const count = apiError.errors.length;
   const body: z.infer<typeof CopilotError> = {

@@ -1,22 +1,9 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { receiptKeySet } from "../../consent/receipts";
+import { ReceiptKeySet } from "../../consent/schemas";
 import type { AppEnv } from "../app-env";
 import { answerAsProblem } from "../problem";
 import { jsonAnswer } from "../responses";
-
-const ReceiptKey = z
-  .object({
-    kty: z.enum(["OKP", "EC"]),
-    crv: z.enum(["Ed25519", "P-256"]),
-    x: z.string(),
-    y: z.string().optional().openapi({ description: "P-256 keys only" }),
-    kid: z.string().openapi({ description: "The kid in the protected header of the receipts it signs" }),
-    alg: z.enum(["EdDSA", "ES256"]),
-    use: z.literal("sig"),
-  })
-  .openapi("ReceiptKey", { description: "A public key that signs, or signed, consent receipts (JWK, RFC 7517)" });
-
-const ReceiptKeySet = z.object({ keys: z.array(ReceiptKey) }).openapi("ReceiptKeySet");
 
 const getReceiptKeys = createRoute({
   operationId: "getReceiptKeys",

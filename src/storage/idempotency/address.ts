@@ -1,4 +1,4 @@
-import { ConfigError, settings } from "../../config";
+import { identifierKey } from "../../config";
 import { keyedHash } from "../../chain";
 
 /**
@@ -7,7 +7,6 @@ import { keyedHash } from "../../chain";
  * derive its keys from personal data). The leading tag keeps these names apart from the ledgers'.
  */
 export async function idempotencyRecordFor(env: Env, organizationId: string, operation: string, key: string) {
-  const secret = settings(env).IDENTIFIER_KEY;
-  if (!secret) throw new ConfigError("IDENTIFIER_KEY", "is not set");
+  const secret = identifierKey(env);
   return env.IDEMPOTENCY_RECORD.get(env.IDEMPOTENCY_RECORD.idFromName(keyedHash(secret, JSON.stringify(["idempotency", organizationId, operation, key]))));
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { identifierHash } from "../../chain";
-import { ConfigError, settings } from "../../config";
+import { identifierKey, settings } from "../../config";
 import { errorFields, log } from "../../log";
 import type { EventRecord, EventText, FeedEntry, LedgerKey } from "../event-record";
 import { feedBatches } from "../feed/producer";
@@ -325,9 +325,7 @@ export class IdentifierLedger extends DurableObject<Env> {
 
   /** The key of identifier hashes and commitments. */
   #identifierKey(): string {
-    const key = settings(this.env).IDENTIFIER_KEY;
-    if (!key) throw new ConfigError("IDENTIFIER_KEY", "is not set");
-    return key;
+    return identifierKey(this.env);
   }
 
   /** The owner's keyed identifier hash (computed for owners recorded before it was kept). */
