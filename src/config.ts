@@ -1,9 +1,14 @@
 import { z } from "zod";
 import { LANGUAGES } from "./languages";
 
-/** Scopes a principal can hold; a credential that names none gets both. */
-export const SCOPES = ["consent:read", "consent:write"] as const;
+/** Scopes a principal can hold. */
+export const SCOPES = ["consent:read", "consent:write", "consent:erase", "webhooks:manage"] as const;
 export type Scope = (typeof SCOPES)[number];
+/**
+ * What a credential that names no scopes gets: reading and writing. Erasing a person's history and
+ * managing webhooks are never implied; a credential must name them.
+ */
+export const DEFAULT_SCOPES: readonly Scope[] = ["consent:read", "consent:write"];
 
 const apiClientSchema = z.object({
   id: z.string().min(1),

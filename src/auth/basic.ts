@@ -1,5 +1,5 @@
 import type { ApiClient } from "../config";
-import { SCOPES } from "../config";
+import { DEFAULT_SCOPES } from "../config";
 import type { Principal } from "./principal";
 
 const encoder = new TextEncoder();
@@ -36,7 +36,7 @@ export async function verifyBasic(credentials: string, clients: ApiClient[]): Pr
   if (!client || !matches) return undefined;
   return {
     organizationId: client.organization_id,
-    scopes: new Set(client.scopes ?? SCOPES),
+    scopes: new Set(client.scopes ?? DEFAULT_SCOPES),
     subject: client.id,
     scheme: "basic",
   };

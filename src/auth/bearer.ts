@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
-import { SCOPES, type Scope, type Settings } from "../config";
+import { DEFAULT_SCOPES, SCOPES, type Scope, type Settings } from "../config";
 import { hmacKey } from "../hmac-key";
 import { KeysUnavailable, Unauthenticated } from "./errors";
 import { keySet } from "./jwks";
@@ -98,9 +98,9 @@ function checkLifetime({ exp, iat }: JWTPayload, maxLifetime: number) {
   }
 }
 
-/** The space-separated `scope` claim; absent means every scope. */
+/** The space-separated `scope` claim; absent means the default scopes (DEFAULT_SCOPES). */
 function scopesOf(claim: unknown): Set<Scope> {
-  if (claim === undefined) return new Set(SCOPES);
+  if (claim === undefined) return new Set(DEFAULT_SCOPES);
   const granted = typeof claim === "string" ? claim.split(" ") : [];
   return new Set(SCOPES.filter((scope) => granted.includes(scope)));
 }
