@@ -33,6 +33,12 @@ export interface LinkView<S> {
   appended?: FeedEntry;
 }
 
+/** One event to append, with its sender's id for it if it has one (a redelivery is then recorded once). */
+export interface Appending {
+  event: EventText;
+  eventId?: string | null;
+}
+
 /** What a link adds to the event it records: its source, its evidence (meta as JSON text) and how it was recorded. */
 export type Proof = Pick<EventText, "proof"> & { source: string; meta: string };
 
@@ -90,9 +96,7 @@ export class IdentifierLedger extends DurableObject<Env> {
    * history, from 1). Resolves only once the event is durable.
    */
   async append(key: LedgerAddress, event: EventText): Promise<FeedEntry> {
-    // A moved ledger takes nothing itself (an older worker may still address it).
-    if (this.#movedTo) return this.#successor().append(key, event);
-    return (await this.#appendNew(key, event, null))!;
+    return (await this.appendMany(key, [{ event }]))[0]!;
   }
 
   /**
@@ -102,8 +106,42 @@ export class IdentifierLedger extends DurableObject<Env> {
    * of one event record it exactly once, and the id is kept with the event for good.
    */
   async appendOnce(key: LedgerAddress, eventId: string, event: EventText): Promise<FeedEntry | null> {
-    if (this.#movedTo) return this.#successor().appendOnce(key, eventId, event);
-    return this.#appendNew(key, event, eventId);
+    return (await this.appendMany(key, [{ eventId, event }]))[0]!;
+  }
+
+  /**
+   * Appends events in the order given, all or none, in one synchronous transaction: per event its
+   * feed entry, or null where `eventId` names an event the history already holds (or one earlier
+   * in the list). Resolves once all are durable.
+   */
+  async appendMany(key: LedgerAddress, events: readonly Appending[]): Promise<(FeedEntry | null)[]> {
+    // A moved ledger takes nothing itself (an older worker may still address it).
+    if (this.#movedTo) return this.#successor().appendMany(key, events);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    const owner = this.#owner ?? ownerOf(key);
+    if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
+    const before = { sequence: this.#lastSequence, createdAt: new Date(this.#lastCreatedAt).toISOString(), hash: this.#lastHash };
+    let appended: (FeedEntry | null)[];
+    try {
+      appended = this.ctx.storage.transactionSync(() => {
+        // The first event creates the storage and names the owner, in the same transaction.
+        if (!this.#owner) this.#claim(owner);
+        return events.map(({ event, eventId = null }) => {
+          if (eventId !== null && this.#history.byEventId(eventId)) return null;
+          const entry = this.#appendNow(owner, event, eventId);
+          // Kept in step inside the transaction: the next event follows this one.
+          this.#remember(entry);
+          return entry;
+        });
+      });
+    } catch (error) {
+      // Rolled back: so are the counters.
+      this.#remember(before);
+      throw error;
+    }
+    this.#owner = owner;
+    if (appended.some((entry) => entry !== null)) await this.#armSafetyNet();
+    return appended;
   }
 
   /** One page of the history, newest first, with the size of the (topic-filtered) history. */
@@ -364,26 +402,8 @@ export class IdentifierLedger extends DurableObject<Env> {
     }
   }
 
-  /** Appends `event` (null only when `eventId` names an event already held). */
-  async #appendNew(key: LedgerAddress, event: EventText, eventId: string | null): Promise<FeedEntry | null> {
-    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
-    const owner = this.#owner ?? ownerOf(key);
-    if (!this.#owns(owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
-    const appended = this.ctx.storage.transactionSync(() => {
-      // The first event creates the storage and names the owner, in the same transaction.
-      if (!this.#owner) this.#claim(owner);
-      else if (eventId !== null && this.#history.byEventId(eventId)) return null;
-      return this.#appendNow(owner, event, eventId);
-    });
-    if (!appended) return null;
-    this.#owner = owner;
-    this.#remember(appended);
-    await this.#armSafetyNet();
-    return appended;
-  }
-
   /** Keeps the in-memory counters in step with a committed append. */
-  #remember({ sequence, createdAt, hash }: FeedEntry) {
+  #remember({ sequence, createdAt, hash }: Pick<FeedEntry, "sequence" | "createdAt" | "hash">) {
     this.#lastSequence = sequence;
     this.#lastCreatedAt = Date.parse(createdAt);
     this.#lastHash = hash;
