@@ -59,6 +59,8 @@ export interface ChainedEvent {
   /** Who recorded it (API client id or JWT sub) and in which request: the caller's, not the person's. */
   recorded_by?: string;
   request_id?: string;
+  /** On the first event after an erasure (absent otherwise, so every earlier link hashes the same). */
+  follows_erasure?: true;
 }
 
 /** The event's link: hex SHA-256 of its canonical JSON. */

@@ -134,6 +134,10 @@ export const EventProof = z
     recorded_by: z.string().optional().openapi({ description: "The API client id or the JWT subject that recorded it (absent for a person's own link)" }),
     request_id: z.string().optional().openapi({ description: "The X-Request-Id of the request that recorded it" }),
     client_ip: z.string().optional().openapi({ description: "The caller's IP (CF-Connecting-IP)" }),
+    follows_erasure: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "On the first event of a history recorded after the identifier's history was erased (DELETE /v1/consent/{identifier}): a new chain starts here" }),
   })
   .openapi("EventProof");
 export type EventProof = z.infer<typeof EventProof>;

@@ -11,6 +11,7 @@ import { linkPages } from "./http/links/routes";
 import { serveOpenApi } from "./http/meta/openapi";
 import { proofApi } from "./http/proof/routes";
 import { receiptKeysApi } from "./http/proof/receipt-keys";
+import { rightsApi } from "./http/rights/routes";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
 
 import type { FeedEntry } from "./storage/event-record";
@@ -32,6 +33,7 @@ app.use(
 );
 app.route("/", epilotApi);
 app.route("/", proofApi);
+app.route("/", rightsApi);
 app.route("/", copilotApi);
 app.route("/", collectApi);
 app.route("/", linkPages);

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ConsentEvent, ConsentIdentifier, ConsentMeta, ConsentSource, ConsentTopic, EVENT_TYPES, SEED_EVENT, SEED_EVENT_REQUEST } from "../consent-event";
+import { cleanText, ConsentEvent, ConsentIdentifier, ConsentMeta, ConsentSource, ConsentTopic, EVENT_TYPES, SEED_EVENT, SEED_EVENT_REQUEST } from "../consent-event";
 import { base64url } from "jose";
 import { LANGUAGES } from "../languages";
 import type { FeedCursor } from "../storage/feed/reader";
@@ -214,6 +214,10 @@ export const ConsentState = z
         notice_outdated: z.literal(true).optional().openapi({ description: "The grant was given under another notice version than the topic's current one (ORGANIZATIONS)" }),
       }),
     ),
+    erased: z.literal(true).optional().openapi({
+      description: "The history was erased (eraseConsentHistory) and nothing was recorded since, up to the instant asked: there is no status to answer, and topics is empty",
+    }),
+    erased_at: z.string().optional().openapi({ format: "date-time", description: "When it was erased (with erased)" }),
   })
   .openapi("ConsentState", {
     example: {
@@ -262,3 +266,43 @@ export const ReceiptKey = z
 
 export const ReceiptKeySet = z.object({ keys: z.array(ReceiptKey) }).openapi("ReceiptKeySet");
 export type PublicReceiptKey = z.infer<typeof ReceiptKey>;
+
+export const ErasureRequestBody = z
+  .object({
+    reason: cleanText(z.string().min(1).max(500)).openapi({
+      description: "Why the history is erased (kept with the erasure's record, for the company's proof): e.g. the data subject's request and its ticket. Do not put personal data in it",
+      example: "GDPR Art. 17 request, ticket 4711",
+    }),
+  })
+  .strict()
+  .openapi("ErasureRequest");
+
+export const ErasureAnswer = z
+  .object({
+    erased_at: z.string().openapi({ format: "date-time" }),
+    erased_by: z.string().openapi({ description: "The API client id or JWT subject that erased it" }),
+    reason: z.string(),
+    stub: z
+      .object({
+        identifier_hash: z.string().openapi({ description: "The identifier's keyed hash (HMAC-SHA256 under IDENTIFIER_KEY): what the stub is known by, never the identifier" }),
+        events: z.array(
+          z.object({
+            seq: z.number().int().min(1),
+            type: z.enum(EVENT_TYPES),
+            topic: ConsentTopic,
+            created_at: z.string().openapi({ format: "date-time" }),
+            hash: z.string().nullable().openapi({ description: "The event's link in the erased chain" }),
+          }),
+        ),
+      })
+      .openapi({ description: "What is kept of the erased history: no identifier, meta, source or IP; the chain's links and the keyed commitments stay in the ledger" }),
+  })
+  .openapi("ConsentErasure", {
+    example: {
+      erased_at: "2026-12-01T10:00:00.000Z",
+      erased_by: "crm",
+      reason: "GDPR Art. 17 request, ticket 4711",
+      stub: { identifier_hash: "9c1f…", events: [{ seq: 1, type: "OPT_IN", topic: "EMAIL_MARKETING", created_at: "2026-11-02T09:15:02.117Z", hash: "5b1e…" }] },
+    },
+  });
+export type ErasureAnswer = z.infer<typeof ErasureAnswer>;

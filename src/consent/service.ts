@@ -157,10 +157,12 @@ export async function consentState(
   principal: Principal,
   identifier: string,
   query: { topic?: string | undefined; at?: Date | undefined },
-): Promise<{ identifier: string; at: string; topics: TopicState[] }> {
+): Promise<{ identifier: string; at: string; topics: TopicState[]; erased?: true; erased_at?: string }> {
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const at = query.at ?? new Date();
-  const histories = await stub.latestPerTopic(key, at.toISOString(), query.topic);
+  const { topics: histories, erasedAt } = await stub.latestPerTopic(key, at.toISOString(), query.topic);
+  // Erased, and nothing recorded since: no status (not even Copilot's default) is left to answer.
+  if (erasedAt !== undefined && histories.length === 0) return { identifier: key.identifier, at: at.toISOString(), topics: [], erased: true, erased_at: erasedAt };
   const asked = query.topic !== undefined && histories.length === 0 ? [{ topic: query.topic, decision: null, request: null }] : histories;
   const rules = settings(env).ORGANIZATIONS[key.organizationId] ?? {};
   const topics = asked.map(({ topic, decision, request }) => {

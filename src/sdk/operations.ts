@@ -149,6 +149,23 @@ export const operations = {
     ],
     "body": null
   },
+  "eraseConsentHistory": {
+    "method": "DELETE",
+    "path": "/v1/consent/{identifier}",
+    "summary": "Erases the identifier's history (GDPR Art. 17), keeping a pseudonymous stub as proof",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": {
+      "contentType": "application/json",
+      "required": true
+    }
+  },
   "getConsentReceipt": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/receipts/{seq}",

@@ -94,7 +94,11 @@ export interface paths {
         get: operations["listConsentEvents"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erases the identifier's history (GDPR Art. 17), keeping a pseudonymous stub as proof
+         * @description Removes the identifier and every personal field (identifier, meta, client IP, source) from its ledger and from the feed (D1, the audience), keeping a stub: the identifier's keyed hash, the event types, topics, times and seqs, the keyed commitments and the chain's links, so the stub's chain still verifies. Records who erased, when and why. Afterwards listConsentEvents answers total 0, getConsentState erased: true, and a new event starts a new chain (seq 1, proof.follows_erasure). Idempotent: with nothing recorded since, erasing again answers the same erasure. Needs the consent:erase scope, which no credential has unless it names it.
+         */
+        delete: operations["eraseConsentHistory"];
         options?: never;
         head?: never;
         patch?: never;
@@ -394,6 +398,11 @@ export interface components {
             request_id?: string;
             /** @description The caller's IP (CF-Connecting-IP) */
             client_ip?: string;
+            /**
+             * @description On the first event of a history recorded after the identifier's history was erased (DELETE /v1/consent/{identifier}): a new chain starts here
+             * @enum {boolean}
+             */
+            follows_erasure?: true;
         };
         /**
          * @example {
@@ -628,6 +637,16 @@ export interface components {
                  */
                 notice_outdated?: true;
             }[];
+            /**
+             * @description The history was erased (eraseConsentHistory) and nothing was recorded since, up to the instant asked: there is no status to answer, and topics is empty
+             * @enum {boolean}
+             */
+            erased?: true;
+            /**
+             * Format: date-time
+             * @description When it was erased (with erased)
+             */
+            erased_at?: string;
         };
         /** @description The event that decides the status (the latest on the topic up to the instant asked), or the rule that does when no event does */
         DecidedBy: {
@@ -660,6 +679,54 @@ export interface components {
              * @enum {string}
              */
             store?: "ledger" | "d1";
+        };
+        /**
+         * @example {
+         *       "erased_at": "2026-12-01T10:00:00.000Z",
+         *       "erased_by": "crm",
+         *       "reason": "GDPR Art. 17 request, ticket 4711",
+         *       "stub": {
+         *         "identifier_hash": "9c1f…",
+         *         "events": [
+         *           {
+         *             "seq": 1,
+         *             "type": "OPT_IN",
+         *             "topic": "EMAIL_MARKETING",
+         *             "created_at": "2026-11-02T09:15:02.117Z",
+         *             "hash": "5b1e…"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        ConsentErasure: {
+            /** Format: date-time */
+            erased_at: string;
+            /** @description The API client id or JWT subject that erased it */
+            erased_by: string;
+            reason: string;
+            /** @description What is kept of the erased history: no identifier, meta, source or IP; the chain's links and the keyed commitments stay in the ledger */
+            stub: {
+                /** @description The identifier's keyed hash (HMAC-SHA256 under IDENTIFIER_KEY): what the stub is known by, never the identifier */
+                identifier_hash: string;
+                events: {
+                    seq: number;
+                    /** @enum {string} */
+                    type: "OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN";
+                    topic: components["schemas"]["ConsentTopic"];
+                    /** Format: date-time */
+                    created_at: string;
+                    /** @description The event's link in the erased chain */
+                    hash: string | null;
+                }[];
+            };
+        };
+        ErasureRequest: {
+            /**
+             * @description Why the history is erased (kept with the erasure's record, for the company's proof): e.g. the data subject's request and its ticket. Do not put personal data in it
+             * @example GDPR Art. 17 request, ticket 4711
+             */
+            reason: string;
         };
         /**
          * @example {
@@ -1184,6 +1251,114 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eraseConsentHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureRequest"];
+            };
+        };
+        responses: {
+            /** @description The erasure and the stub it kept */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentErasure"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field (or the Idempotency-Key header) and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -65,3 +65,19 @@ export const consentTopics = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.topic, t.identifier] }), index("consent_topics_by_status").on(t.organizationId, t.topic, t.status, t.identifier)],
 );
+
+/**
+ * Erasures (migrations/0008): per organization and keyed identifier hash, each erased generation
+ * of the history. The feed consumer reads it to refuse an erased generation's late events and to
+ * hold a new generation's events until the erasure before them has landed.
+ */
+export const consentErasures = sqliteTable(
+  "consent_erasures",
+  {
+    organizationId: text("organization_id").notNull(),
+    identifierHash: text("identifier_hash").notNull(),
+    generation: integer("generation").notNull(),
+    erasedAt: text("erased_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.organizationId, t.identifierHash, t.generation] })],
+);

@@ -40,7 +40,13 @@ export type EventRecord = {
 };
 
 /** An event on its way to the feed (D1): its row, whose it is, and the ledger (Durable Object id) that holds it. */
-export type FeedEntry = LedgerKey & EventRecord & { identifierHash: string; ledger: string };
+export type FeedEntry = LedgerKey &
+  EventRecord & {
+    identifierHash: string;
+    ledger: string;
+    /** The generation of the history it belongs to (erasure.ts); absent in messages sent before erasures existed: 1. */
+    generation?: number;
+  };
 
 /** An event's text form for a ledger, from the API's shape. */
 export const eventText = (event: {

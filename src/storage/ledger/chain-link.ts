@@ -24,6 +24,7 @@ export function linkOf(owner: ChainOwner, prevHash: string | null, record: Linke
     commitments,
     recorded_by: proof?.recorded_by,
     request_id: proof?.request_id,
+    follows_erasure: proof?.follows_erasure,
   });
 }
 

@@ -3,8 +3,10 @@ import { identifierHash } from "../../chain";
 import { identifierKey, settings } from "../../config";
 import { errorFields, log } from "../../log";
 import type { EventRecord, EventText, FeedEntry, LedgerKey } from "../event-record";
+import { eraseFromFeed, type FeedErasure } from "../feed/erasure";
 import { feedBatches } from "../feed/producer";
 import { chainFields } from "./chain-link";
+import { erasedEventHeld, ERASURES_KEY, GENERATION_KEY, moveToStub, stubOf, type ErasureRecord, type StubEvent } from "./erasure";
 import { History, type HistoryPage, type ListQuery } from "./history";
 import { legacyLedgerName, MOVED_TO_KEY, type HandOver } from "./legacy";
 import { optInStatus, optOutStatus, type OptInStatus, type OptOutStatus } from "./link-rules";
@@ -13,6 +15,16 @@ import { createSchema, FED_THROUGH_KEY, openLedger, OWNER_KEY } from "./schema";
 
 export type { ListQuery, HistoryPage } from "./history";
 export type { OptInStatus, OptOutStatus } from "./link-rules";
+export type { ErasureRecord, StubEvent } from "./erasure";
+
+/** An erasure as the ledger answers it: its record, the keyed identifier hash and the stub of the generation it closed. */
+export interface Erasure extends ErasureRecord {
+  identifierHash: string;
+  stub: StubEvent[];
+}
+
+/** The feed's part of the latest erasure, until D1 has taken it (FeedErasure). */
+const FEED_ERASURE_KEY = "feed_erasure";
 
 /**
  * Whose history a ledger holds, the identifier rules version its identifier was normalised under
@@ -63,6 +75,8 @@ export class IdentifierLedger extends DurableObject<Env> {
   #lastHash: string | null = null;
   #fedThrough = 0;
   #resends = 0;
+  #generation = 1;
+  #erasures: ErasureRecord[] = [];
   #armed = false;
   /** Whether an old-named ledger was looked for since this instance started (kept in memory: reads write nothing). */
   #adoptionChecked = false;
@@ -83,8 +97,10 @@ export class IdentifierLedger extends DurableObject<Env> {
       this.#lastHash = last.hash;
       this.#fedThrough = kv.get<number>(FED_THROUGH_KEY) ?? 0;
       this.#resends = kv.get<number>(RESENDS_KEY) ?? 0;
-      // An object with events D1 may lack always has its safety net armed (even one lost in a crash).
-      if (this.pendingCount() > 0) {
+      this.#generation = kv.get<number>(GENERATION_KEY) ?? 1;
+      this.#erasures = kv.get<ErasureRecord[]>(ERASURES_KEY) ?? [];
+      // An object with events D1 may lack, or an erasure D1 has not taken, always has its safety net armed (even one lost in a crash).
+      if (this.pendingCount() > 0 || kv.get(FEED_ERASURE_KEY) !== undefined) {
         if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + SAFETY_NET_MS);
         this.#armed = true;
       }
@@ -127,7 +143,7 @@ export class IdentifierLedger extends DurableObject<Env> {
         // The first event creates the storage and names the owner, in the same transaction.
         if (!this.#owner) this.#claim(owner);
         return events.map(({ event, eventId = null }) => {
-          if (eventId !== null && this.#history.byEventId(eventId)) return null;
+          if (eventId !== null && this.#holds(eventId)) return null;
           const entry = this.#appendNow(owner, event, eventId);
           // Kept in step inside the transaction: the next event follows this one.
           this.#remember(entry);
@@ -159,11 +175,63 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.all() : [];
   }
 
-  /** Per topic, its latest decision and request up to `at` (for the rules of state). Changes nothing. */
-  async latestPerTopic(key: LedgerAddress, at: string, topic?: string): Promise<ReturnType<History["latestPerTopic"]>> {
+  /**
+   * Per topic, its latest decision and request up to `at` (for the rules of state), and when the
+   * history was last erased, if it was. Changes nothing.
+   */
+  async latestPerTopic(key: LedgerAddress, at: string, topic?: string): Promise<{ topics: ReturnType<History["latestPerTopic"]>; erasedAt?: string }> {
     if (this.#movedTo) return this.#successor().latestPerTopic(key, at, topic);
     if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
-    return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.latestPerTopic(at, topic) : [];
+    const erasedAt = this.#erasures.at(-1)?.erasedAt;
+    const topics = this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.latestPerTopic(at, topic) : [];
+    return { topics, ...(erasedAt === undefined ? {} : { erasedAt }) };
+  }
+
+  /**
+   * Erases the history (GDPR Art. 17): the events move to a pseudonymous stub (erasure.ts), the
+   * owner's identifier goes, and the next event starts generation + 1 at seq 1. D1's copy is
+   * erased next (and, should D1 fail, by the alarm until it takes it). With nothing recorded since
+   * the last erasure, answers that one again: erasing twice is erasing once.
+   */
+  async erase(key: LedgerAddress, by: { erasedBy: string; reason: string }): Promise<Erasure> {
+    if (this.#movedTo) return this.#successor().erase(key, by);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    if (this.#owner && !this.#owns(this.#owner, key.organizationId, key.identifier)) throw new Error("ledger addressed with a key it does not belong to");
+    const hash = key.identifierHash ?? this.#identifierHashOf(key);
+    const latest = this.#erasures.at(-1);
+    if (!this.#owner && latest) {
+      await this.#eraseFromFeed();
+      return this.#erasureOf(latest, hash);
+    }
+    const generation = this.#generation;
+    const record: ErasureRecord = { generation, erasedAt: new Date().toISOString(), ...by };
+    const feedErasure: FeedErasure = {
+      organizationId: key.organizationId,
+      identifierHash: hash,
+      identifiers: [...new Set([key.identifier, key.legacyIdentifier ?? key.identifier])],
+      generation,
+      erasedAt: record.erasedAt,
+    };
+    const storage = this.ctx.storage;
+    storage.transactionSync(() => {
+      createSchema(storage);
+      moveToStub(storage.sql, generation);
+      for (const stale of [OWNER_KEY, FED_THROUGH_KEY, RESENDS_KEY]) storage.kv.delete(stale);
+      storage.kv.put(ERASURES_KEY, [...this.#erasures, record]);
+      storage.kv.put(GENERATION_KEY, generation + 1);
+      storage.kv.put(FEED_ERASURE_KEY, feedErasure);
+    });
+    this.#owner = undefined;
+    this.#erasures = [...this.#erasures, record];
+    this.#generation = generation + 1;
+    this.#lastSequence = this.#fedThrough = this.#resends = 0;
+    this.#lastHash = null;
+    // The safety net stands by for D1's part (the outbox is empty now: nothing else is pending).
+    this.#armed = false;
+    await storage.setAlarm(Date.now() + SAFETY_NET_MS);
+    this.#armed = true;
+    await this.#eraseFromFeed();
+    return this.#erasureOf(record, hash);
   }
 
   /** The event `seq` of the history, if it holds one. Changes nothing. */
@@ -212,10 +280,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#lastSequence - this.#fedThrough;
   }
 
-  /** The feed consumer's acknowledgement: D1 holds this identifier's events up to `sequence`. */
-  async fed(sequence: number): Promise<void> {
-    if (this.#movedTo) return this.#successor().fed(sequence);
-    if (!this.#owner || sequence <= this.#fedThrough) return;
+  /**
+   * The feed consumer's acknowledgement: D1 holds this identifier's events of `generation` up to
+   * `sequence` (an acknowledgement of an erased generation says nothing of the current one).
+   */
+  async fed(sequence: number, generation = 1): Promise<void> {
+    if (this.#movedTo) return this.#successor().fed(sequence, generation);
+    if (!this.#owner || generation !== this.#generation || sequence <= this.#fedThrough) return;
     this.#fedThrough = Math.min(sequence, this.#lastSequence);
     this.ctx.storage.kv.put(FED_THROUGH_KEY, this.#fedThrough);
     if (this.#resends > 0) {
@@ -242,10 +313,10 @@ export class IdentifierLedger extends DurableObject<Env> {
    * the events D1 lacks are sent again at once; otherwise those overdue for the safety net are (an
    * event merely still on its way changes nothing).
    */
-  async resync(heldThrough: number): Promise<void> {
-    if (this.#movedTo) return this.#successor().resync(heldThrough);
+  async resync(heldThrough: number, generation = 1): Promise<void> {
+    if (this.#movedTo) return this.#successor().resync(heldThrough, generation);
     const owner = this.#owner;
-    if (!owner) return;
+    if (!owner || generation !== this.#generation) return;
     const lost = heldThrough < this.#fedThrough;
     if (lost) {
       log(this.env, "warn", "the feed lost events this ledger had fed; re-sending them", { ledger: this.ctx.id.toString(), fed_through: this.#fedThrough, held_through: heldThrough });
@@ -265,6 +336,16 @@ export class IdentifierLedger extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.#armed = false;
+    if (this.ctx.storage.kv.get(FEED_ERASURE_KEY) !== undefined) {
+      // The next check is set before trying, as for the outbox below.
+      this.#resends++;
+      this.ctx.storage.kv.put(RESENDS_KEY, this.#resends);
+      await this.#armSafetyNet(nextCheck(Date.now(), this.#resends));
+      await this.#eraseFromFeed();
+      if (this.ctx.storage.kv.get(FEED_ERASURE_KEY) !== undefined) return;
+      this.#resends = 0;
+      this.ctx.storage.kv.delete(RESENDS_KEY);
+    }
     const owner = this.#owner;
     if (!owner || this.#movedTo || this.pendingCount() === 0) return;
     const now = Date.now();
@@ -308,6 +389,28 @@ export class IdentifierLedger extends DurableObject<Env> {
     this.#lastSequence = this.#fedThrough = 0;
     this.#armed = false;
     await this.ctx.storage.deleteAlarm();
+  }
+
+  /** Whether the history, or an erased generation of it, holds the event its sender identified as `eventId`. */
+  #holds(eventId: string): boolean {
+    return this.#history.byEventId(eventId) !== null || (this.#erasures.length > 0 && erasedEventHeld(this.ctx.storage.sql, eventId));
+  }
+
+  #erasureOf(record: ErasureRecord, identifierHash: string): Erasure {
+    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation) };
+  }
+
+  /** Hands the latest erasure to D1, unless it has it already; a failure is logged, and the armed alarm tries again. */
+  async #eraseFromFeed(): Promise<void> {
+    const pending = this.ctx.storage.kv.get<FeedErasure>(FEED_ERASURE_KEY);
+    if (!pending) return;
+    try {
+      await eraseFromFeed(this.env.DB, pending);
+      // Its identifiers were the last personal data the ledger held of the erased generation.
+      this.ctx.storage.kv.delete(FEED_ERASURE_KEY);
+    } catch (error) {
+      log(this.env, "warn", "D1 refused an erasure; the alarm will try again", { ledger: this.ctx.id.toString(), ...errorFields(error) });
+    }
   }
 
   /** The one ownership check: whether `owner` is the history of this organization (and identifier, when given). */
@@ -393,13 +496,18 @@ export class IdentifierLedger extends DurableObject<Env> {
     const ledger = this.ctx.id.toString();
     try {
       const identifierHash = this.#identifierHashOf(owner);
-      const entries = records.map((record) => ({ organizationId: owner.organizationId, identifier: owner.identifier, identifierHash, ...record, ledger }));
+      const entries = records.map((record) => this.#feedEntry(owner, identifierHash, record));
       for (const batch of feedBatches(entries)) {
         await this.env.FEED_QUEUE.sendBatch(batch.map((body) => ({ body })));
       }
     } catch (error) {
       log(this.env, "warn", "feed queue refused the outbox", { ledger, attempt: this.#resends, ...errorFields(error) });
     }
+  }
+
+  /** A stored event on its way to the feed, with whose it is and which generation of the history. */
+  #feedEntry(owner: Owner, identifierHash: string, record: EventRecord): FeedEntry {
+    return { organizationId: owner.organizationId, identifier: owner.identifier, identifierHash, ...record, ledger: this.ctx.id.toString(), generation: this.#generation };
   }
 
   /** Keeps the in-memory counters in step with a committed append. */
@@ -416,14 +524,16 @@ export class IdentifierLedger extends DurableObject<Env> {
     const createdAt = new Date(Math.max(Date.now(), this.#lastCreatedAt)).toISOString();
     const chainOwner = { organizationId: owner.organizationId, identifierHash: this.#identifierHashOf(owner) };
     const stored = { sequence, type: event.type, topic: event.topic, source: event.source, meta: event.meta, createdAt, occurredAt: event.occurredAt ?? null };
+    // The first event after an erasure says so, in its link too.
+    const proof = sequence === 1 && this.#generation > 1 ? { ...event.proof, follows_erasure: true as const } : event.proof;
     // Linked in the same synchronous transaction that numbers it: nothing can come between.
     const record: EventRecord = {
       ...stored,
-      ...chainFields(this.#identifierKey(), chainOwner, this.#lastHash, stored, event.proof),
-      proof: event.proof === null ? null : JSON.stringify(event.proof),
+      ...chainFields(this.#identifierKey(), chainOwner, this.#lastHash, stored, proof),
+      proof: proof === null ? null : JSON.stringify(proof),
     };
     this.#history.insert(record, eventId);
-    return { organizationId: owner.organizationId, identifier: owner.identifier, identifierHash: chainOwner.identifierHash, ...record, ledger: this.ctx.id.toString() };
+    return this.#feedEntry(owner, chainOwner.identifierHash, record);
   }
 
   /**

@@ -1,0 +1,20 @@
+import type { Principal } from "../auth/principal";
+import type { EventType } from "../consent-event";
+import type { ErasureAnswer } from "./schemas";
+import { ledgerFor } from "./service";
+
+/**
+ * Erases the identifier's history in the principal's organization (GDPR Art. 17): its ledger
+ * keeps a pseudonymous stub and erases D1's copy (README "Erasure"). Idempotent: with nothing
+ * recorded since, erasing again answers the same erasure.
+ */
+export async function eraseHistory(env: Env, principal: Principal, identifier: string, reason: string): Promise<ErasureAnswer> {
+  const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
+  const erasure = await stub.erase(key, { erasedBy: principal.subject, reason });
+  return {
+    erased_at: erasure.erasedAt,
+    erased_by: erasure.erasedBy,
+    reason: erasure.reason,
+    stub: { identifier_hash: erasure.identifierHash, events: erasure.stub.map((event) => ({ ...event, type: event.type as EventType })) },
+  };
+}
