@@ -163,5 +163,11 @@ export const ConsentEvent = z
   .openapi("ConsentEvent", { example: SEED_EVENT });
 export type ConsentEvent = z.infer<typeof ConsentEvent>;
 
-/** What a caller asks to append: the event without what the gateway assigns, and how it was recorded. */
-export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta" | "proof" | "occurred_at">;
+/**
+ * What a caller asks to append: the event without what the gateway assigns, how it was recorded,
+ * and the idempotency record that keeps the request's answer (erased with the history).
+ */
+export type EventInput = Pick<ConsentEvent, "type" | "topic" | "source" | "meta" | "proof" | "occurred_at"> & { idempotencyRecord?: string | undefined };
+
+/** How a request records its events: its proof, and the idempotency record keeping its answer, if any. */
+export type Recording = { proof: EventProof; idempotencyRecord?: string | undefined };

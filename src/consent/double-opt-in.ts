@@ -1,6 +1,6 @@
 import type { Principal } from "../auth/principal";
 import { ConfigError, settings, type Settings } from "../config";
-import type { ConsentEvent, EventProof, JsonObject } from "../consent-event";
+import type { ConsentEvent, EventProof, JsonObject, Recording } from "../consent-event";
 import type { Language } from "../languages";
 import { appendedEvent } from "../storage/event-record";
 import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
@@ -51,7 +51,7 @@ export async function requestDoubleOptIn(
   background: Background,
   principal: Principal,
   request: DoubleOptInRequest,
-  proof: EventProof,
+  recording: Recording,
   requestOrigin: string,
 ): Promise<DoubleOptInLinks> {
   const config = settings(env);
@@ -67,7 +67,7 @@ export async function requestDoubleOptIn(
     topic: request.topic,
     ...(request.source === undefined ? {} : { source: request.source }),
     ...(request.meta === undefined ? {} : { meta: request.meta }),
-    proof,
+    ...recording,
   });
   const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic };
   const event = appendedEvent(requested, request.meta);

@@ -11,6 +11,8 @@ import { ledgerFor } from "./service";
 export async function eraseHistory(env: Env, principal: Principal, identifier: string, reason: string): Promise<ErasureAnswer> {
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const erasure = await stub.erase(key, { erasedBy: principal.subject, reason });
+  // The answers they keep for retries name the person. Should this fail, they expire within 24 hours.
+  await Promise.all(erasure.idempotencyRecords.map((id) => env.IDEMPOTENCY_RECORD.get(env.IDEMPOTENCY_RECORD.idFromString(id)).forget()));
   return {
     erased_at: erasure.erasedAt,
     erased_by: erasure.erasedBy,

@@ -81,6 +81,11 @@ export const idempotent = (operation: string) =>
           "idempotency_key_reused",
           `This ${IDEMPOTENCY_KEY_HEADER} was used with another request body in the last 24 hours; use a new key for a new request.`,
         );
+      case "erased":
+        throw new ApiError(
+          "idempotency_key_erased",
+          `The answer to this ${IDEMPOTENCY_KEY_HEADER} named a history that has since been erased (eraseConsentHistory); it is not kept, and nothing was recorded again.`,
+        );
       case "in_flight":
         throw new ApiError(
           "idempotency_key_in_flight",
@@ -89,6 +94,8 @@ export const idempotent = (operation: string) =>
           { "Retry-After": "1" },
         );
     }
+    // The handler records its events with the record's id: an erasure of their history makes it forget the answer.
+    c.set("idempotencyRecord", record.id.toString());
     await next();
     try {
       if (c.res.ok) await record.complete(claim.token, await stored(c.res));

@@ -195,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Takes a batch of Copilot.cx Collect events and records the consent they carry
-         * @description The whole batch is validated first (1 to 100 events of types user_created, user_updated, preexisting_user_created, timestamps in range): any refusal is a 400 that records nothing. Then each event with a boolean payload.copilot_analysis_consent records OPT_IN (true) or OPT_OUT (false) for payload.user_id on topic COPILOT_ANALYSIS, source copilot, with its timestamp as occurred_at, in the batch's order; an event_id already recorded for that user records nothing. If recording fails midway, send the same batch again: what was recorded is not recorded twice.
+         * @description The whole batch is validated first (1 to 100 events of types user_created, user_updated, preexisting_user_created, user_deleted, timestamps in range): any refusal is a 400 that records nothing. Then each event with a boolean payload.copilot_analysis_consent records OPT_IN (true) or OPT_OUT (false) for payload.user_id on topic COPILOT_ANALYSIS, source copilot, with its timestamp as occurred_at, in the batch's order; an event_id already recorded for that user records nothing. A user_deleted event erases payload.user_id's history as eraseConsentHistory does (erased_by the client, reason naming the event); a batch with one needs the consent:erase scope (403 otherwise, nothing recorded). If recording fails midway, send the same batch again: what was recorded is not recorded twice.
          */
         post: operations["collectCopilotEvents"];
         delete?: never;
@@ -770,10 +770,10 @@ export interface components {
         };
         CopilotCollectEvent: {
             /**
-             * @description The Collect event's type: only the user events that carry consent are taken
+             * @description The Collect event's type: the user events that carry consent, and user_deleted, which erases the user's history
              * @enum {string}
              */
-            type: "user_created" | "user_updated" | "preexisting_user_created";
+            type: "user_created" | "user_updated" | "preexisting_user_created" | "user_deleted";
             /**
              * @description The sender's unique id of the event: a second delivery of it records nothing (per user_id, for good)
              * @example a1f0c9a4-6a44-4f3c-9d0e-6b8d3f2b7e51

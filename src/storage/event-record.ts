@@ -18,6 +18,8 @@ export interface EventText {
   proof: EventProof | null;
   /** When it happened by the sender's clock (ISO 8601); absent or null when the sender did not say. */
   occurredAt?: string | null;
+  /** The idempotency record (Durable Object id) that keeps the answer of the request recording it: an erasure makes it forget. */
+  idempotencyRecord?: string | null;
 }
 
 /** An event as both stores keep it: one row, meta, commitments and proof as JSON text. */
@@ -56,6 +58,7 @@ export const eventText = (event: {
   meta?: JsonObject | undefined;
   proof?: EventProof | undefined;
   occurred_at?: string | undefined;
+  idempotencyRecord?: string | undefined;
 }): EventText => ({
   type: event.type,
   topic: event.topic,
@@ -63,6 +66,7 @@ export const eventText = (event: {
   meta: event.meta === undefined ? null : JSON.stringify(event.meta),
   proof: event.proof ?? null,
   occurredAt: event.occurred_at ?? null,
+  idempotencyRecord: event.idempotencyRecord ?? null,
 });
 
 /**

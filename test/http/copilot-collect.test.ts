@@ -8,7 +8,7 @@ import { ledgerOf } from "../helpers/ledger";
 const PATH = "/v2/api/collect";
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-const SUPPORTED = "user_created, user_updated, preexisting_user_created";
+const SUPPORTED = "user_created, user_updated, preexisting_user_created, user_deleted";
 
 const collect = (body: unknown, { authorization = basic("acme"), key }: { authorization?: string; key?: string } = {}) =>
   call(PATH, {
@@ -114,7 +114,7 @@ describe("POST /v2/api/collect", () => {
     const response = await collect({
       events: [userEvent(users[0]!, true), userEvent(users[1]!, false), { ...userEvent(users[2]!, true), type: "thing_created" }, userEvent(users[2]!, true)],
     });
-    await expectValidationError(response, `1 validation error: [ must be one of ${SUPPORTED} (the events that carry consent) --> events.2.type ]`);
+    await expectValidationError(response, `1 validation error: [ must be one of ${SUPPORTED} (the events that carry consent, and user_deleted) --> events.2.type ]`);
     for (const user of users) expect((await history(user)).total).toBe(0);
   });
 
@@ -122,7 +122,7 @@ describe("POST /v2/api/collect", () => {
     [{}, "1 validation error: [ may not be null --> events ]"],
     [{ events: {} }, "1 validation error: [ must be a array --> events ]"],
     [{ events: [] }, "1 validation error: [ must be at least 1 --> events ]"],
-    [{ events: [{ type: "custom_event", event_id: "e1", timestamp: Date.now(), payload: { name: "clicked" } }] }, `1 validation error: [ must be one of ${SUPPORTED} (the events that carry consent) --> events.0.type ]`],
+    [{ events: [{ type: "custom_event", event_id: "e1", timestamp: Date.now(), payload: { name: "clicked" } }] }, `1 validation error: [ must be one of ${SUPPORTED} (the events that carry consent, and user_deleted) --> events.0.type ]`],
     [{ events: [{ type: "user_created", timestamp: Date.now(), payload: { user_id: "u1" } }] }, "1 validation error: [ may not be null --> events.0.event_id ]"],
     [{ events: [{ type: "user_created", event_id: "", timestamp: "now", payload: [] }] }, "3 validation errors: [ must not be empty --> events.0.event_id, must be a number --> events.0.timestamp, must be a object --> events.0.payload ]"],
     [{ events: [{ type: "user_updated", event_id: "e1", timestamp: Date.now(), payload: { copilot_analysis_consent: "yes" } }] }, "2 validation errors: [ may not be null --> events.0.payload.user_id, must be a boolean --> events.0.payload.copilot_analysis_consent ]"],
@@ -223,5 +223,28 @@ describe("POST /v2/api/collect", () => {
     const text = await call(PATH, { method: "POST", headers: { "Content-Type": "text/plain", Authorization: basic("acme") }, body: "events" });
     expect(text.status).toBe(415);
     expect(await text.json()).toMatchObject({ reason: "COMMON.REQUEST_VALIDATION" });
+  });
+
+  describe("user_deleted", () => {
+    it("erases the user's history as eraseConsentHistory does, and a redelivered batch records nothing of it again", { timeout: 30_000 }, async () => {
+      const userId = crypto.randomUUID();
+      const batch = { events: [userEvent(userId, true), { type: "user_deleted", event_id: crypto.randomUUID(), timestamp: Date.now() - 1000, payload: { user_id: userId } }] };
+      expect((await collect(batch, { authorization: basic("acme-dpo") })).status).toBe(200);
+      expect((await history(userId)).total).toBe(0);
+      const state = await (await call(`/v1/consent/${userId}/state`, { headers: { Authorization: basic("acme") } })).json<any>();
+      expect(state).toMatchObject({ erased: true, topics: [] });
+      // The consent event is in the erased stub: delivered again, it is not recorded again.
+      expect((await collect(batch, { authorization: basic("acme-dpo") })).status).toBe(200);
+      expect((await history(userId)).total).toBe(0);
+      await vi.waitFor(async () => expect(await feedRows(userId)).toEqual([]));
+    });
+
+    it("needs the consent:erase scope: without it the whole batch is refused in Copilot's format and nothing is recorded", async () => {
+      const userId = crypto.randomUUID();
+      const response = await collect({ events: [userEvent(userId, true), { type: "user_deleted", event_id: "d1", timestamp: Date.now() - 1000, payload: { user_id: userId } }] });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ reason: "AUTH.UNAUTHORIZED" });
+      expect((await history(userId)).total).toBe(0);
+    });
   });
 });

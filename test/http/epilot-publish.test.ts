@@ -157,14 +157,14 @@ describe("unknown routes and methods", () => {
     // The Copilot path answers in Copilot's own error format, whatever went wrong.
     expect(await response.json()).toEqual({ reason: "COMMON.REQUEST_VALIDATION", error_message: "GET is not supported here; use POST." });
 
-    const del = await call("/v1/consent/someone@example.com", { method: "DELETE" });
-    expect(del.status).toBe(405);
-    expect(del.headers.get("Allow")).toBe("GET, HEAD");
+    const patch = await call("/v1/consent/someone@example.com", { method: "PATCH" });
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get("Allow")).toBe("GET, HEAD, DELETE");
 
     // `publish` is also an identifier, so its path answers GET (list) as well as POST.
     const put = await call("/v1/consent/publish", { method: "PUT" });
     expect(put.status).toBe(405);
-    expect(put.headers.get("Allow")).toBe("POST, GET, HEAD");
+    expect(put.headers.get("Allow")).toBe("POST, GET, HEAD, DELETE");
   });
 });
 

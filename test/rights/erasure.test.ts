@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { consumeFeedBatch } from "../../src/storage/feed/consumer";
 import type { FeedEntry } from "../../src/storage/event-record";
 import type { IdentifierLedger } from "../../src/storage/ledger/identifier-ledger";
+import { idempotencyRecordFor } from "../../src/storage/idempotency/address";
 import { basic, call, list, postJson, publish } from "../helpers/gateway";
 import { fedRows, ledgerOf } from "../helpers/ledger";
 
@@ -175,5 +176,28 @@ describe("DELETE /v1/consent/{identifier} (eraseConsentHistory)", { timeout: 30_
     expect((await erase(identifier, undefined, basic("globex-dpo"))).status).toBe(200);
     expect((await list(identifier).then((r) => r.json<any>())).total).toBe(3);
     expect((await list(identifier, "", basic("globex")).then((r) => r.json<any>())).total).toBe(0);
+  });
+
+  it("makes the idempotency records of the person's requests forget their answers: a retry is told so and records nothing", async () => {
+    const identifier = `retried-${crypto.randomUUID()}@example.com`;
+    const key = crypto.randomUUID();
+    const send = () =>
+      call("/v1/consent/publish", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: basic("acme"), "Idempotency-Key": key },
+        body: JSON.stringify({ type: "OPT_IN", topic: "T", identifier, meta: { note: "kept-for-retries" } }),
+      });
+    expect((await send()).status).toBe(201);
+    const record = await idempotencyRecordFor(env, "org-acme", "publishConsentEvent", key);
+    const kept = () => runInDurableObject(record, (_, state) => JSON.stringify([...state.storage.kv.list()]));
+    expect(await kept()).toContain(identifier);
+
+    expect((await erase(identifier)).status).toBe(200);
+    expect(await kept()).not.toContain(identifier);
+    expect(await kept()).not.toContain("kept-for-retries");
+    const retry = await send();
+    expect(retry.status).toBe(410);
+    expect(await retry.json<any>()).toMatchObject({ type: "urn:consent-gateway:problem:idempotency_key_erased" });
+    expect((await list(identifier).then((r) => r.json<any>())).total).toBe(0);
   });
 });

@@ -4,33 +4,36 @@ import {
   COLLECT_CLOCK_SKEW_MS,
   COLLECT_MAX_AGE_MS,
   COLLECT_MAX_EVENTS,
-  CONSENT_CARRYING_EVENTS,
+  COLLECTED_EVENTS,
   COPILOT_SOURCE,
   COPILOT_TOPIC,
   copilotConsentEvent,
+  ERASING_EVENT,
 } from "../../consent/copilot";
+import { eraseHistory } from "../../consent/erasure";
 import { recordEventOnce } from "../../consent/service";
+import { MissingScope } from "../../auth/errors";
 import type { AppEnv } from "../app-env";
 import { authenticated } from "../authenticate";
 import { IdempotencyHeaders, idempotent } from "../idempotency";
 import { jsonBody } from "../json-body";
-import { requestProof } from "../request-proof";
+import { requestRecording } from "../request-proof";
 import { copilotRefusals, jsonAnswer, jsonRequest } from "../responses";
 import { throwOnInvalid } from "../validation";
 import { answerInCopilotFormat, onlyPost } from "./errors";
 
 const COLLECT_PATH = "/v2/api/collect";
 
-const SUPPORTED = CONSENT_CARRYING_EVENTS.join(", ");
+const SUPPORTED = COLLECTED_EVENTS.join(", ");
 
 const EventType = z
   .string()
   .superRefine((type, ctx) => {
-    if (!(CONSENT_CARRYING_EVENTS as readonly string[]).includes(type)) {
-      ctx.addIssue({ code: "custom", message: `must be one of ${SUPPORTED} (the events that carry consent)`, params: { code: "invalid_value" } });
+    if (!(COLLECTED_EVENTS as readonly string[]).includes(type)) {
+      ctx.addIssue({ code: "custom", message: `must be one of ${SUPPORTED} (the events that carry consent, and ${ERASING_EVENT})`, params: { code: "invalid_value" } });
     }
   })
-  .openapi({ enum: [...CONSENT_CARRYING_EVENTS], description: "The Collect event's type: only the user events that carry consent are taken" });
+  .openapi({ enum: [...COLLECTED_EVENTS], description: `The Collect event's type: the user events that carry consent, and ${ERASING_EVENT}, which erases the user's history` });
 
 const EventId = cleanText(z.string().min(1).max(200)).openapi({
   description: "The sender's unique id of the event: a second delivery of it records nothing (per user_id, for good)",
@@ -115,6 +118,7 @@ const collect = createRoute({
     `The whole batch is validated first (1 to ${COLLECT_MAX_EVENTS} events of types ${SUPPORTED}, timestamps in range): any refusal is a 400 that records nothing. ` +
     `Then each event with a boolean payload.copilot_analysis_consent records OPT_IN (true) or OPT_OUT (false) for payload.user_id on topic ${COPILOT_TOPIC}, ` +
     `source ${COPILOT_SOURCE}, with its timestamp as occurred_at, in the batch's order; an event_id already recorded for that user records nothing. ` +
+    `A ${ERASING_EVENT} event erases payload.user_id's history as eraseConsentHistory does (erased_by the client, reason naming the event); a batch with one needs the consent:erase scope (403 otherwise, nothing recorded). ` +
     `If recording fails midway, send the same batch again: what was recorded is not recorded twice.`,
   ...authenticated("consent:write", ...jsonBody, idempotent("collectCopilotEvents")),
   request: { ...jsonRequest(CollectBody), headers: IdempotencyHeaders },
@@ -139,11 +143,17 @@ export const collectApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
   .onError(answerInCopilotFormat)
   .openapi(collect, async (c) => {
   const { events } = c.req.valid("json");
-  const proof = requestProof(c);
+  const recording = requestRecording(c);
+  // Checked before anything is recorded: a refused batch records nothing.
+  if (events.some((e) => e.type === ERASING_EVENT) && !c.var.principal.scopes.has("consent:erase")) throw new MissingScope("consent:erase");
   // One by one, in the batch's order: one user's events are then recorded in the order sent.
-  for (const { event_id, timestamp, payload } of events) {
+  for (const { type, event_id, timestamp, payload } of events) {
+    if (type === ERASING_EVENT) {
+      await eraseHistory(c.env, c.var.principal, payload.user_id, `Copilot.cx ${ERASING_EVENT} event ${event_id}`);
+      continue;
+    }
     if (typeof payload.copilot_analysis_consent !== "boolean") continue;
-    const event = copilotConsentEvent(payload.copilot_analysis_consent, proof, new Date(timestamp).toISOString());
+    const event = copilotConsentEvent(payload.copilot_analysis_consent, recording, new Date(timestamp).toISOString());
     await recordEventOnce(c.env, c.executionCtx, c.var.principal, payload.user_id, event_id, event);
   }
   return c.json({}, 200);

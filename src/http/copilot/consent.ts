@@ -6,7 +6,7 @@ import type { AppEnv } from "../app-env";
 import { authenticated } from "../authenticate";
 import { IdempotencyHeaders, idempotent } from "../idempotency";
 import { jsonBody } from "../json-body";
-import { requestProof } from "../request-proof";
+import { requestRecording } from "../request-proof";
 import { copilotRefusals, jsonAnswer, jsonRequest } from "../responses";
 import { PreferReceipt, ReceiptField, withReceipt } from "../prefer-receipt";
 import { throwOnInvalid } from "../validation";
@@ -40,7 +40,7 @@ export const copilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid 
   .onError(answerInCopilotFormat)
   .openapi(consentChanged, async (c) => {
     const { consent_value, user_id } = c.req.valid("json");
-    const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, user_id, copilotConsentEvent(consent_value, requestProof(c)));
+    const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, user_id, copilotConsentEvent(consent_value, requestRecording(c)));
     return c.json(await withReceipt(c, {}, recorded), 200);
   })
   .all(COPILOT_PATH, onlyPost);

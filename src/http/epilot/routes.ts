@@ -19,7 +19,7 @@ import { authenticated } from "../authenticate";
 import { IdempotencyHeaders, idempotent } from "../idempotency";
 import { jsonBody } from "../json-body";
 import { PreferReceipt, ReceiptField, withReceipt } from "../prefer-receipt";
-import { requestProof } from "../request-proof";
+import { requestRecording } from "../request-proof";
 import { jsonAnswer, jsonRequest, readRefusals, writeRefusals } from "../responses";
 import { answerAsProblem } from "../problem";
 import { throwOnInvalid } from "../validation";
@@ -102,11 +102,11 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
   .onError(answerAsProblem)
   .openapi(publishConsentEvent, async (c) => {
     const { identifier, ...event } = c.req.valid("json");
-    const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, proof: requestProof(c) });
+    const recorded = await recordEvent(c.env, c.executionCtx, c.var.principal, identifier, { ...event, ...requestRecording(c) });
     return c.json(await withReceipt(c, recorded, recorded), 201);
   })
   .openapi(requestDoubleOptInRoute, async (c) => {
-    const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestProof(c), new URL(c.req.url).origin);
+    const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestRecording(c), new URL(c.req.url).origin);
     return c.json(await withReceipt(c, links, links.event), 201);
   })
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))

@@ -25,7 +25,8 @@ export type Claim =
   | { state: "new"; token: string }
   | { state: "in_flight" }
   | { state: "mismatch" }
-  | { state: "done"; response: StoredResponse };
+  | { state: "done"; response: StoredResponse }
+  | { state: "erased" };
 
 interface Entry {
   /** SHA-256 of the first request's body. */
@@ -34,6 +35,8 @@ interface Entry {
   claimedAt: number;
   token: string;
   response?: StoredResponse;
+  /** The answer named a history since erased: it is forgotten, and a retry is told so instead of running again. */
+  erased?: true;
 }
 
 const ENTRY_KEY = "entry";
@@ -52,6 +55,7 @@ export class IdempotencyRecord extends DurableObject<Env> {
     const entry = stored && now - stored.createdAt < KEY_TTL_MS ? stored : undefined;
     if (entry && entry.digest !== digest) return { state: "mismatch" };
     if (entry?.response) return { state: "done", response: entry.response };
+    if (entry?.erased) return { state: "erased" };
     if (entry && now - entry.claimedAt < CLAIM_LEASE_MS) return { state: "in_flight" };
     const token = crypto.randomUUID();
     this.ctx.storage.kv.put<Entry>(ENTRY_KEY, { digest, createdAt: entry?.createdAt ?? now, claimedAt: now, token });
@@ -68,6 +72,14 @@ export class IdempotencyRecord extends DurableObject<Env> {
   /** Forgets the claim `token`, so that a retry runs the request again. */
   release(token: string): void {
     if (this.#claimed(token)) this.ctx.storage.kv.delete(ENTRY_KEY);
+  }
+
+  /** Forgets the kept answer (it names a history that was erased); the key stays taken until it expires. */
+  forget(): void {
+    const entry = this.ctx.storage.kv.get<Entry>(ENTRY_KEY);
+    if (!entry?.response) return;
+    const { response: _, ...kept } = entry;
+    this.ctx.storage.kv.put<Entry>(ENTRY_KEY, { ...kept, erased: true });
   }
 
   override async alarm(): Promise<void> {

@@ -35,9 +35,9 @@ export class History {
    * Stores one event as it is recorded (the caller numbers and links it, inside its transaction),
    * with the sender's id for it if it has one (`eventId`: a redelivery then finds it, see `byEventId`).
    */
-  insert(record: EventRecord, eventId: string | null = null): void {
+  insert(record: EventRecord, eventId: string | null = null, idempotencyRecord: string | null = null): void {
     this.sql.exec(
-      "INSERT INTO events (sequence, type, topic, source, meta, created_at, occurred_at, event_id, hash, prev_hash, commitments, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (sequence, type, topic, source, meta, created_at, occurred_at, event_id, idempotency_record, hash, prev_hash, commitments, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       record.sequence,
       record.type,
       record.topic,
@@ -46,6 +46,7 @@ export class History {
       record.createdAt,
       record.occurredAt,
       eventId,
+      idempotencyRecord,
       record.hash,
       record.prevHash,
       record.commitments,
@@ -96,6 +97,14 @@ export class History {
       decision: latest(t, "'OPT_IN', 'DOUBLE_OPT_IN', 'OPT_OUT'"),
       request: latest(t, "'DOUBLE_OPT_IN_REQUESTED'"),
     }));
+  }
+
+  /** The idempotency records that keep answers naming this history's events. */
+  idempotencyRecords(): string[] {
+    return this.sql
+      .exec<{ record: string }>("SELECT DISTINCT idempotency_record AS record FROM events WHERE idempotency_record IS NOT NULL")
+      .toArray()
+      .map((row) => row.record);
   }
 
   /** The event the sender identified as `eventId`, if this history holds it. */

@@ -17,10 +17,15 @@ export type { ListQuery, HistoryPage } from "./history";
 export type { OptInStatus, OptOutStatus } from "./link-rules";
 export type { ErasureRecord, StubEvent } from "./erasure";
 
-/** An erasure as the ledger answers it: its record, the keyed identifier hash and the stub of the generation it closed. */
+/**
+ * An erasure as the ledger answers it: its record, the keyed identifier hash and the stub of the
+ * generation it closed, and (when it was done just now) the idempotency records that must forget
+ * the answers they keep of it.
+ */
 export interface Erasure extends ErasureRecord {
   identifierHash: string;
   stub: StubEvent[];
+  idempotencyRecords: string[];
 }
 
 /** The feed's part of the latest erasure, until D1 has taken it (FeedErasure). */
@@ -213,13 +218,15 @@ export class IdentifierLedger extends DurableObject<Env> {
       erasedAt: record.erasedAt,
     };
     const storage = this.ctx.storage;
-    storage.transactionSync(() => {
+    const idempotencyRecords = storage.transactionSync(() => {
       createSchema(storage);
+      const records = this.#history.idempotencyRecords();
       moveToStub(storage.sql, generation);
       for (const stale of [OWNER_KEY, FED_THROUGH_KEY, RESENDS_KEY]) storage.kv.delete(stale);
       storage.kv.put(ERASURES_KEY, [...this.#erasures, record]);
       storage.kv.put(GENERATION_KEY, generation + 1);
       storage.kv.put(FEED_ERASURE_KEY, feedErasure);
+      return records;
     });
     this.#owner = undefined;
     this.#erasures = [...this.#erasures, record];
@@ -231,7 +238,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     await storage.setAlarm(Date.now() + SAFETY_NET_MS);
     this.#armed = true;
     await this.#eraseFromFeed();
-    return this.#erasureOf(record, hash);
+    return { ...this.#erasureOf(record, hash), idempotencyRecords };
   }
 
   /** The event `seq` of the history, if it holds one. Changes nothing. */
@@ -397,7 +404,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   #erasureOf(record: ErasureRecord, identifierHash: string): Erasure {
-    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation) };
+    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation), idempotencyRecords: [] };
   }
 
   /** Hands the latest erasure to D1, unless it has it already; a failure is logged, and the armed alarm tries again. */
@@ -532,7 +539,7 @@ export class IdentifierLedger extends DurableObject<Env> {
       ...chainFields(this.#identifierKey(), chainOwner, this.#lastHash, stored, proof),
       proof: proof === null ? null : JSON.stringify(proof),
     };
-    this.#history.insert(record, eventId);
+    this.#history.insert(record, eventId, event.idempotencyRecord ?? null);
     return this.#feedEntry(owner, chainOwner.identifierHash, record);
   }
 

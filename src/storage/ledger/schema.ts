@@ -26,6 +26,9 @@ const CHAIN_COLUMNS = ["hash", "prev_hash", "commitments", "proof"];
  */
 const COLLECT_COLUMNS = ["occurred_at", "event_id"];
 
+/** The idempotency record that keeps the answer of the request that recorded the event (migration 6): an erasure makes it forget. */
+const ERASURE_COLUMNS = ["idempotency_record"];
+
 /** The events table with the columns of version 1 and then `later` (all TEXT), and its topic index. */
 const eventsTable = (later: string[]) => `
   CREATE TABLE IF NOT EXISTS events (
@@ -99,6 +102,8 @@ export const LEDGER_MIGRATIONS: readonly Migration[] = [
   },
   // 5: Copilot Collect events: occurred_at and event_id. Existing events have neither, so their links stand.
   (sql) => addColumns(sql, COLLECT_COLUMNS),
+  // 6: erasure: which idempotency record keeps each event's answer (not in the link).
+  (sql) => addColumns(sql, ERASURE_COLUMNS),
 ];
 
 /** Whether the object has ever stored anything (a fresh one has neither a version nor a table). */
@@ -125,6 +130,6 @@ export function openLedger(storage: DurableObjectStorage, context: MigrationCont
 /** The latest schema at once, for an object's first write (call inside that write's transaction). */
 export function createSchema(storage: DurableObjectStorage): void {
   // One CREATE with every column, not version 1 and its ALTERs: each ALTER is a row written per new object.
-  storage.sql.exec(eventsTable([...CHAIN_COLUMNS, ...COLLECT_COLUMNS]));
+  storage.sql.exec(eventsTable([...CHAIN_COLUMNS, ...COLLECT_COLUMNS, ...ERASURE_COLUMNS]));
   storage.kv.put(SCHEMA_VERSION_KEY, LEDGER_MIGRATIONS.length);
 }
