@@ -45,3 +45,36 @@ it("serves the receipt key set: public keys only, cacheable", async () => {
   const [configured] = JSON.parse(E2E_SETTINGS.RECEIPT_SIGNING_KEYS!) as { kid: string; x: string }[];
   expect(await response.json()).toEqual({ keys: [{ kty: "OKP", crv: "Ed25519", x: configured!.x, kid: configured!.kid, alg: "EdDSA", use: "sig" }] });
 });
+
+it("erases a history over real HTTP as the README shows, and the next event starts a new chain that reaches the feed", async () => {
+  const identifier = `forget-${crypto.randomUUID()}@example.com`;
+  const demo = `Basic ${Buffer.from("demo:demo-secret").toString("base64")}`;
+  const dpo = `Basic ${Buffer.from("demo-dpo:demo-dpo-secret").toString("base64")}`;
+  const publish = () =>
+    fetch(`${base}/v1/consent/publish`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: demo },
+      body: JSON.stringify({ type: "OPT_IN", topic: "NEWSLETTER", identifier, source: "signup-form" }),
+    });
+  expect((await publish()).status).toBe(201);
+  const erase = (authorization: string) =>
+    fetch(`${base}/v1/consent/${identifier}`, { method: "DELETE", headers: { "Content-Type": "application/json", Authorization: authorization }, body: JSON.stringify({ reason: "GDPR Art. 17 request, ticket 4711" }) });
+  expect((await erase(demo)).status).toBe(403);
+  const erased = await erase(dpo);
+  expect(erased.status).toBe(200);
+  expect(await erased.json()).toMatchObject({ erased_by: "demo-dpo", stub: { events: [{ seq: 1, type: "OPT_IN", topic: "NEWSLETTER" }] } });
+  const state = await (await fetch(`${base}/v1/consent/${identifier}/state`, { headers: { Authorization: demo } })).json();
+  expect(state).toMatchObject({ topics: [], erased: true });
+
+  const again = (await (await publish()).json()) as { seq: number; proof: { follows_erasure?: boolean } };
+  expect(again).toMatchObject({ seq: 1, proof: { follows_erasure: true } });
+  await expect
+    .poll(
+      async () => {
+        const feed = (await (await fetch(`${base}/v1/events?topic=NEWSLETTER&limit=1000`, { headers: { Authorization: demo } })).json()) as { events: { identifier: string; seq: number }[] };
+        return feed.events.filter((e) => e.identifier === identifier).map((e) => e.seq);
+      },
+      { timeout: 20_000, interval: 250 },
+    )
+    .toEqual([1]);
+});

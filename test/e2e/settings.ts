@@ -13,6 +13,12 @@ export const E2E_SETTINGS: Record<string, string> = {
     },
     // The README's demo client, so its examples run as written.
     { id: "demo", secret_sha256: createHash("sha256").update("demo-secret").digest("hex"), organization_id: "org-demo" },
+    {
+      id: "demo-dpo",
+      secret_sha256: createHash("sha256").update("demo-dpo-secret").digest("hex"),
+      organization_id: "org-demo",
+      scopes: ["consent:read", "consent:write", "consent:erase"],
+    },
   ]),
   JWT_SECRET: E2E_JWT_SECRET,
   IDENTIFIER_KEY: "e2e-identifier-key-of-at-least-32-characters",
