@@ -41,6 +41,7 @@ export const ERROR_KINDS = {
   overloaded: { status: 503, title: "Service overloaded" },
   idempotency_key_in_flight: { status: 409, title: "Idempotency key in flight" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
+  rate_limited: { status: 429, title: "Too many requests" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 export type ErrorKind = keyof typeof ERROR_KINDS;
 
