@@ -854,6 +854,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -967,6 +976,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1001,7 +1019,10 @@ export interface operations {
                 /** @description next_cursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1010,6 +1031,8 @@ export interface operations {
             /** @description One page of events */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1036,6 +1059,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1074,7 +1106,10 @@ export interface operations {
                 /** @description next_cursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1083,6 +1118,8 @@ export interface operations {
             /** @description One page of identifiers */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1109,6 +1146,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1184,6 +1230,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1269,6 +1324,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1342,6 +1406,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1403,6 +1476,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1523,6 +1605,15 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) (`COMMON.REQUEST_VALIDATION`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
@@ -1631,6 +1722,15 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) (`COMMON.REQUEST_VALIDATION`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
@@ -1706,6 +1806,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     confirmOptInWithToken: {
@@ -1765,6 +1875,16 @@ export interface operations {
             };
             /** @description The form body is larger than 16 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1840,6 +1960,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     optOutWithToken: {
@@ -1899,6 +2029,16 @@ export interface operations {
             };
             /** @description The form body is larger than 16 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
