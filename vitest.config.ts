@@ -4,6 +4,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { exportJWK, generateKeyPair } from "jose";
 import { defineConfig } from "vitest/config";
 import { experimental_readRawConfig } from "wrangler";
+import { rateLimitOptions } from "./test/fixtures/rate-limits.ts";
 import { TEST_CLIENTS, TEST_ORGANIZATIONS, TEST_IDENTIFIER_KEY, TEST_JWT_SECRET, TEST_OPT_IN_SETTINGS, TEST_RECEIPT_SIGNING_KEYS } from "./test/fixtures/credentials.ts";
 
 /**
@@ -37,6 +38,7 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const jwks = await startJwksServer();
   const { rawConfig } = experimental_readRawConfig({ config: path.join(import.meta.dirname, "wrangler.toml") });
+  const limits = rateLimitOptions();
   const settings: Record<string, string> = {
     API_CLIENTS: JSON.stringify(TEST_CLIENTS),
     JWT_SECRET: TEST_JWT_SECRET,
@@ -47,6 +49,7 @@ export default defineConfig(async () => {
     RECEIPT_SIGNING_KEYS: TEST_RECEIPT_SIGNING_KEYS,
     ORGANIZATIONS: JSON.stringify(TEST_ORGANIZATIONS),
     ...TEST_OPT_IN_SETTINGS,
+    ...limits.settings,
   };
   quietWrangler(rawConfig.secrets?.required ?? [], settings);
   return {
@@ -58,12 +61,15 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                ratelimits: limits.ratelimits,
                 bindings: {
                   // wrangler.toml's [vars] as written: a developer's .dev.vars (which wrangler also
                   // reads) changes nothing here.
                   ...rawConfig.vars,
                   TEST_MIGRATIONS: migrations,
                   TEST_JWT_PRIVATE_JWK: JSON.stringify({ ...jwks.privateJwk, kid: "test-rsa", alg: "RS256" }),
+                  // wrangler.toml's limiters and [vars] as written, to check the mirrors against (test/config.test.ts).
+                  TEST_WRANGLER_LIMITS: JSON.stringify({ ratelimits: rawConfig.ratelimits ?? [], vars: rawConfig.vars ?? {} }),
                   ...settings,
                 },
               },

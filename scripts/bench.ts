@@ -14,6 +14,7 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import type { OperationCounts } from "../test/bench/operations-per-event.test.ts";
+import { rateLimitOptions } from "../test/fixtures/rate-limits.ts";
 import { crossRequestLines } from "./worker-log.ts";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.ts";
 
@@ -372,7 +373,9 @@ try {
     (kib) => (bundle = kib),
     (error: unknown) => (bundle = `failed: ${String(error).split("\n")[0]}`),
   );
-  gateway = await startWranglerDev(gatewaySettings, { onOutput: readGatewayOutput });
+  // The gateway's own cost is measured, not its rate limits: they are set far above the load.
+  const limits = rateLimitOptions();
+  gateway = await startWranglerDev((baseUrl) => ({ ...gatewaySettings(baseUrl), ...limits.settings }), { onOutput: readGatewayOutput, rateLimits: limits.ratelimits });
   const starting = startPrimitive().then((p) => (primitive = p));
   primitiveStarting = starting.catch(() => {});
   const gw = gateway.baseUrl;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { experimental_readRawConfig } from "wrangler";
 
 /**
  * Starts the gateway under `wrangler dev`, exactly as `npm run dev` runs it, on a free loopback port
@@ -49,6 +50,27 @@ export interface WranglerDevOptions {
   onOutput?: (chunk: string) => void;
   /** Another worker's wrangler config (the benchmark's primitive worker); it has no D1 to migrate. */
   config?: string;
+  /**
+   * The gateway's rate limiters in place of wrangler.toml's (which a command line cannot change):
+   * run from a copy of wrangler.toml that differs only in them. Pass their mirrors in `settings`.
+   */
+  rateLimits?: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }>;
+}
+
+/** wrangler.toml as a JSON config in `dir` with `rateLimits`, its paths made absolute (they are relative to the config's own directory). */
+function withRateLimits(dir: string, rateLimits: NonNullable<WranglerDevOptions["rateLimits"]>): string {
+  const { rawConfig } = experimental_readRawConfig({ config: path.join(root, "wrangler.toml") });
+  const absolute = (p: string) => path.resolve(root, p);
+  const config = {
+    ...rawConfig,
+    main: absolute(rawConfig.main!),
+    alias: Object.fromEntries(Object.entries(rawConfig.alias ?? {}).map(([from, to]) => [from, absolute(String(to))])),
+    d1_databases: (rawConfig.d1_databases as { migrations_dir?: string }[] | undefined)?.map((db) => ({ ...db, ...(db.migrations_dir ? { migrations_dir: absolute(db.migrations_dir) } : {}) })),
+    ratelimits: Object.entries(rateLimits).map(([name, limiter]) => ({ name, ...limiter })),
+  };
+  const file = path.join(dir, "wrangler.json");
+  writeFileSync(file, JSON.stringify(config));
+  return file;
 }
 
 /** `settings` receives the base URL (for settings such as PUBLIC_BASE_URL) and answers the env file's variables. */
@@ -71,8 +93,9 @@ export async function startWranglerDev(
   const env = { ...offline };
   for (const name of Object.keys(values)) Reflect.deleteProperty(env, name);
 
+  const config = options.config ?? (options.rateLimits ? withRateLimits(state, options.rateLimits) : undefined);
   if (!options.config) {
-    const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+    const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...(config ? ["-c", config] : [])], {
       cwd: root,
       env: offline,
       encoding: "utf8",
@@ -88,7 +111,7 @@ export async function startWranglerDev(
     wrangler,
     [
       "dev",
-      ...(options.config ? ["-c", options.config] : []),
+      ...(config ? ["-c", config] : []),
       ...["--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--env-file", envFile, "--show-interactive-dev-session=false"],
     ],
     { cwd: root, env, stdio: ["ignore", "pipe", "pipe"], detached: true },

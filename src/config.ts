@@ -93,6 +93,25 @@ export type OrganizationRules = z.infer<typeof organizationSchema>;
 
 const days = (fallback: number) => unlessBlank(z.coerce.number().int().min(1).max(3650).default(fallback));
 
+/**
+ * A mirror of a [[ratelimits]] binding's `simple` config, "limit/period" (e.g. "1200/60"): the
+ * binding enforces it and cannot be asked for it, so the 429's RateLimit-Policy header reads it here.
+ */
+const rateLimit = (fallback: string) =>
+  unlessBlank(
+    z
+      .string()
+      .default(fallback)
+      .transform((text, ctx) => {
+        const match = /^(\d{1,9})\/(10|60)$/.exec(text);
+        if (!match || Number(match[1]) < 1) {
+          ctx.addIssue({ code: "custom", message: 'must be "limit/period": a positive whole limit, a period of 10 or 60 seconds' });
+          return z.NEVER;
+        }
+        return { limit: Number(match[1]), period: Number(match[2]) as 10 | 60 };
+      }),
+  );
+
 const settingsSchema = z.object({
   API_CLIENTS: unlessBlank(
     jsonSetting(
@@ -135,9 +154,14 @@ const settingsSchema = z.object({
   OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
   /** Organization id -> its consent rules (README "State"). */
   ORGANIZATIONS: unlessBlank(jsonSetting(z.record(z.string().min(1), organizationSchema)).default({})),
+  /** Mirrors of the rate limiters' bindings (README "Rate limits"). */
+  RATE_LIMIT_API: rateLimit("1200/60"),
+  RATE_LIMIT_PUBLIC: rateLimit("60/60"),
+  RATE_LIMIT_AUTH_FAILURES: rateLimit("20/60"),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
+export type RateLimitPolicy = Settings["RATE_LIMIT_API"];
 
 /** A setting the operator got wrong: reported as a 500 naming the setting, never the value. */
 export class ConfigError extends Error {

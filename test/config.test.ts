@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, settings } from "../src/config";
 import { TEST_PREVIOUS_RECEIPT_KEY, TEST_RECEIPT_KEY } from "./fixtures/credentials";
+import { RATE_LIMITERS, type LimiterName } from "./fixtures/rate-limits";
 
 const base = { JWT_ORGANIZATION_CLAIM: "", JWT_JWKS_URL: "", JWT_ISSUER: "", JWT_AUDIENCE: "" } as unknown as Env;
 const parse = (overrides: Record<string, string>) => settings({ ...base, ...overrides } as Env);
@@ -40,6 +42,10 @@ describe("settings", () => {
     [{ RECEIPT_SIGNING_KEYS: receiptKeys({ crv: "X25519" }) }, "RECEIPT_SIGNING_KEYS [0.crv] must be Ed25519"],
     [{ RECEIPT_SIGNING_KEYS: receiptKeys({}, { crv: "P-384" }) }, "RECEIPT_SIGNING_KEYS [1.crv] must be P-256"],
     [{ RECEIPT_SIGNING_KEYS: receiptKeys({ d: "c2hvcnQ" }) }, "RECEIPT_SIGNING_KEYS [0.d] must be 32 bytes, base64url-encoded"],
+    [{ RATE_LIMIT_API: "600" }, 'RATE_LIMIT_API must be "limit/period"'],
+    [{ RATE_LIMIT_PUBLIC: "60/30" }, 'RATE_LIMIT_PUBLIC must be "limit/period": a positive whole limit, a period of 10 or 60 seconds'],
+    [{ RATE_LIMIT_AUTH_FAILURES: "0/60" }, 'RATE_LIMIT_AUTH_FAILURES must be "limit/period"'],
+    [{ RATE_LIMIT_API: "1.5/60" }, 'RATE_LIMIT_API must be "limit/period"'],
   ])("names the setting that is wrong: %j", (overrides, message) => {
     expect(() => parse(overrides)).toThrow(ConfigError);
     expect(() => parse(overrides)).toThrow(message);
@@ -59,5 +65,25 @@ describe("settings", () => {
       { ...TEST_PREVIOUS_RECEIPT_KEY, alg: "ES256" },
     ]);
     expect(parse({ RECEIPT_SIGNING_KEYS: " " }).RECEIPT_SIGNING_KEYS).toBeUndefined();
+  });
+
+  it("parses the rate limits' mirrors as limit and period", () => {
+    expect(parse({ RATE_LIMIT_API: "600/10", RATE_LIMIT_PUBLIC: " " })).toMatchObject({
+      RATE_LIMIT_API: { limit: 600, period: 10 },
+      RATE_LIMIT_PUBLIC: { limit: 60, period: 60 },
+      RATE_LIMIT_AUTH_FAILURES: { limit: 20, period: 60 },
+    });
+  });
+
+  it("has each rate limit's mirror in wrangler.toml equal to its binding's config, and the defaults equal to both", () => {
+    const { ratelimits, vars } = JSON.parse(env.TEST_WRANGLER_LIMITS) as { ratelimits: { name: string; simple: unknown }[]; vars: Record<string, string> };
+    expect(ratelimits.map((r) => r.name).sort()).toEqual(Object.keys(RATE_LIMITERS).sort());
+    const mirrors = parse(vars);
+    const defaults = parse({});
+    for (const { name, simple } of ratelimits) {
+      const setting = RATE_LIMITERS[name as LimiterName].setting;
+      expect(mirrors[setting], `${setting} in [vars]`).toEqual(simple);
+      expect(defaults[setting], `${setting}'s default`).toEqual(simple);
+    }
   });
 });

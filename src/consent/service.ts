@@ -3,7 +3,7 @@ import { identifierKey, settings } from "../config";
 import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type EventRecord, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
-import { feedHistory, readAudience, readFeed } from "../storage/feed/reader";
+import { feedHistory, readAudience, readFeed, type FeedReader } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeAudienceCursor, encodeFeedCursor, encodeHistoryCursor, type AudienceQuery, type OrganizationEventsQuery } from "./schemas";
@@ -83,11 +83,11 @@ export async function listEvents(
  * trails the identifiers' own ledgers by the feed pipeline's delay).
  */
 export async function listOrganizationEvents(
-  env: Env,
+  db: FeedReader,
   principal: Principal,
   { cursor, since, until, ...filters }: OrganizationEventsQuery,
 ): Promise<{ events: ConsentEvent[]; next_cursor: string | null; has_more: boolean }> {
-  const { events, next, last } = await readFeed(env.DB, principal.organizationId, {
+  const { events, next, last } = await readFeed(db, principal.organizationId, {
     ...filters,
     since: since?.toISOString(),
     until: until?.toISOString(),
@@ -185,12 +185,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export async function listAudience(
   env: Env,
+  db: FeedReader,
   principal: Principal,
   { topic, status, limit, cursor }: AudienceQuery,
 ): Promise<{ identifiers: { identifier: string; since: string }[]; next_cursor: string | null; has_more: boolean }> {
   const lifespan = settings(env).ORGANIZATIONS[principal.organizationId]?.topics?.[topic]?.lifespan_days;
   const sinceAfter = status === "granted" && lifespan !== undefined ? new Date(Date.now() - lifespan * DAY_MS).toISOString() : undefined;
-  const { identifiers, next } = await readAudience(env.DB, principal.organizationId, {
+  const { identifiers, next } = await readAudience(db, principal.organizationId, {
     topic,
     status,
     limit,

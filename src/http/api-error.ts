@@ -42,6 +42,7 @@ export const ERROR_KINDS = {
   idempotency_key_in_flight: { status: 409, title: "Idempotency key in flight" },
   idempotency_key_reused: { status: 422, title: "Idempotency key reused" },
   idempotency_key_erased: { status: 410, title: "Idempotent answer erased" },
+  rate_limited: { status: 429, title: "Too many requests" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 export type ErrorKind = keyof typeof ERROR_KINDS;
 

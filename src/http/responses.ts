@@ -24,11 +24,17 @@ function refusals(format: (description: string) => ReturnType<ReturnType<typeof 
 /** A failure may come after the ledger committed: only the history tells. */
 export const FAILED = "The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again";
 
+/** README "Rate limits". */
+const RATE_LIMITED =
+  "Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; " +
+  "retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit)";
+
 const AUTHENTICATED = {
   401: "Missing or invalid credentials",
   403: "The credentials lack the scope this operation needs",
   500: FAILED,
   503: "The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds",
+  429: RATE_LIMITED,
 };
 const INVALID = { 400: "The request is invalid: `errors` names each field and what is wrong" };
 /** A write takes a JSON body and an Idempotency-Key (see idempotency.ts). */
@@ -57,6 +63,7 @@ export const copilotRefusals = refusals(answer("application/json", CopilotError)
   403: "The credentials lack the consent:write scope (`AUTH.UNAUTHORIZED`)",
   500: `${FAILED} (\`COMMON.REQUEST_VALIDATION\`)`,
   503: "The identity provider's keys could not be fetched (`AUTH.UNAUTHORIZED`), or a store is overloaded (`COMMON.REQUEST_VALIDATION`, nothing recorded); retry after Retry-After seconds",
+  429: `${RATE_LIMITED} (\`COMMON.REQUEST_VALIDATION\`)`,
 });
 
 export const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { basicAuth: [] }];

@@ -2,7 +2,7 @@ import type { ZodError } from "zod";
 import type { $ZodIssue } from "zod/v4/core";
 import { ApiError, type FieldError, type FieldLocation } from "./api-error";
 
-const LOCATION: Record<string, FieldLocation> = { json: "body", query: "query", param: "path" };
+const LOCATION: Record<string, FieldLocation> = { json: "body", query: "query", param: "path", header: "header" };
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let value = input;

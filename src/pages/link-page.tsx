@@ -11,6 +11,7 @@ export type PageModel =
   | { kind: "expired" }
   | { kind: "invalid" }
   | { kind: "too_large" }
+  | { kind: "too_many_requests"; retryAfterSeconds: number }
   | { kind: "opt_out_confirm"; topic: string; recipient: string; action: string }
   | { kind: "opt_out_success"; topic: string };
 
@@ -73,6 +74,7 @@ function title(model: PageModel, t: Dictionary): string {
     case "expired": return t.expiredTitle;
     case "invalid": return t.invalidTitle;
     case "too_large": return t.tooLargeTitle;
+    case "too_many_requests": return t.tooManyRequestsTitle;
     case "opt_out_confirm": return t.optOutTitle;
     case "opt_out_success": return t.optOutSuccessTitle;
   }
@@ -125,6 +127,8 @@ function Body({ model, t }: { model: PageModel; t: Dictionary }) {
       return <p>{t.invalidBody}</p>;
     case "too_large":
       return <p>{t.tooLargeBody}</p>;
+    case "too_many_requests":
+      return <p>{t.tooManyRequestsBody(model.retryAfterSeconds)}</p>;
     case "opt_out_success":
       return <p>{t.optOutSuccessBody(model.topic)}</p>;
   }

@@ -11,9 +11,11 @@ export const PAGE_HEADERS = { "X-Robots-Tag": "noindex, nofollow" };
 export function respondWithPage(
   c: Context,
   model: PageModel,
-  status: 200 | 400 | 409 | 410 | 413,
+  status: 200 | 400 | 409 | 410 | 413 | 429,
   { lang, branding }: { lang: Language; branding?: Branding },
+  /** The refusal's own headers, e.g. a 429's Retry-After. */
+  headers: Record<string, string> = {},
 ): Response {
   const page = LinkPage({ model, lang, t: DICTIONARIES[lang], branding, nonce: c.get("secureHeadersNonce") ?? "" });
-  return c.html(`<!doctype html>${page}`, status, PAGE_HEADERS);
+  return c.html(`<!doctype html>${page}`, status, { ...headers, ...PAGE_HEADERS });
 }

@@ -82,6 +82,11 @@ export const operations = {
         "name": "cursor",
         "in": "query",
         "required": false
+      },
+      {
+        "name": "D1-Bookmark",
+        "in": "header",
+        "required": false
       }
     ],
     "body": null
@@ -110,6 +115,11 @@ export const operations = {
       {
         "name": "cursor",
         "in": "query",
+        "required": false
+      },
+      {
+        "name": "D1-Bookmark",
+        "in": "header",
         "required": false
       }
     ],

@@ -921,6 +921,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1034,6 +1043,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1068,7 +1086,10 @@ export interface operations {
                 /** @description next_cursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1077,6 +1098,8 @@ export interface operations {
             /** @description One page of events */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1103,6 +1126,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1141,7 +1173,10 @@ export interface operations {
                 /** @description next_cursor of the previous page */
                 cursor?: string;
             };
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1150,6 +1185,8 @@ export interface operations {
             /** @description One page of identifiers */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1176,6 +1213,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1251,6 +1297,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1366,6 +1421,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1437,6 +1501,15 @@ export interface operations {
             };
             /** @description No such event in the identifier's history */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1517,6 +1590,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
             500: {
                 headers: {
@@ -1578,6 +1660,15 @@ export interface operations {
             };
             /** @description The credentials lack the scope this operation needs */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1698,6 +1789,15 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) (`COMMON.REQUEST_VALIDATION`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
@@ -1806,6 +1906,15 @@ export interface operations {
                     "application/json": components["schemas"]["CopilotError"];
                 };
             };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) (`COMMON.REQUEST_VALIDATION`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CopilotError"];
+                };
+            };
             /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again (`COMMON.REQUEST_VALIDATION`) */
             500: {
                 headers: {
@@ -1881,6 +1990,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     confirmOptInWithToken: {
@@ -1940,6 +2059,16 @@ export interface operations {
             };
             /** @description The form body is larger than 16 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2015,6 +2144,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     optOutWithToken: {
@@ -2074,6 +2213,16 @@ export interface operations {
             };
             /** @description The form body is larger than 16 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

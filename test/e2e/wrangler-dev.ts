@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startWranglerDev } from "../../scripts/wrangler-dev.ts";
+import { rateLimitOptions } from "../fixtures/rate-limits";
 import { E2E_SETTINGS } from "./settings";
 import { crossRequestLines } from "../../scripts/worker-log.ts";
 
@@ -16,7 +17,10 @@ export default async function setup(project: TestProject) {
   const log = path.join(logDir, "wrangler-dev.log");
   writeFileSync(log, "");
   let stopped = false;
-  const dev = await startWranglerDev((baseUrl) => ({ ...E2E_SETTINGS, PUBLIC_BASE_URL: baseUrl }), {
+  // Limits far above the suite's traffic; test/e2e/rate-limits.test.ts runs a gateway with tight ones.
+  const limits = rateLimitOptions();
+  const dev = await startWranglerDev((baseUrl) => ({ ...E2E_SETTINGS, ...limits.settings, PUBLIC_BASE_URL: baseUrl }), {
+    rateLimits: limits.ratelimits,
     // wrangler still says goodbye after the teardown has removed the file.
     onOutput: (chunk) => stopped || appendFileSync(log, chunk),
   });

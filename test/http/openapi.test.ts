@@ -120,21 +120,21 @@ describe("GET /openapi.json", () => {
   it("documents every error status with its error schema", async () => {
     const { paths } = await fetchDocument();
     const publish = paths["/v1/consent/publish"].post;
-    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "409", "413", "415", "422", "500", "503"]);
-    for (const status of ["400", "401", "403", "409", "413", "415", "422", "500", "503"]) {
+    expect(Object.keys(publish.responses).sort()).toEqual(["201", "400", "401", "403", "409", "413", "415", "422", "429", "500", "503"]);
+    for (const status of ["400", "401", "403", "409", "413", "415", "422", "429", "500", "503"]) {
       expect(publish.responses[status].content["application/problem+json"].schema).toEqual({ $ref: "#/components/schemas/Problem" });
     }
     for (const path of ["/v2/api/report/user_copilot_analysis_consent_changed", "/v2/api/collect"]) {
       const copilot = paths[path].post;
-      for (const status of ["400", "401", "403", "500"]) expect(copilot.responses[status].content["application/json"].schema, path).toEqual({ $ref: "#/components/schemas/CopilotError" });
+      for (const status of ["400", "401", "403", "429", "500"]) expect(copilot.responses[status].content["application/json"].schema, path).toEqual({ $ref: "#/components/schemas/CopilotError" });
       expect(copilot.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
     }
     const optIn = paths["/v1/opt-in/{token}"].get;
     expect(optIn.security).toBeUndefined();
-    expect(Object.keys(optIn.responses).sort()).toEqual(["200", "400", "409", "410"]);
+    expect(Object.keys(optIn.responses).sort()).toEqual(["200", "400", "409", "410", "429"]);
     expect(optIn.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(["path:token", "query:lang"]);
     for (const path of ["/v1/opt-in/{token}", "/v1/opt-out/{token}"]) {
-      expect(Object.keys(paths[path].post.responses).sort()).toEqual(["200", "400", "409", "410", "413", "500"]);
+      expect(Object.keys(paths[path].post.responses).sort()).toEqual(["200", "400", "409", "410", "413", "429", "500"]);
     }
     const list = paths["/v1/consent/{identifier}"].get;
     expect(list.parameters.find((p: any) => p.name === "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 50 });

@@ -105,26 +105,30 @@ describe("GET /v1/events", () => {
 /** The SQL statements a D1 binding is asked to run, with their bindings, passed through to the real database. */
 function recordingD1(real: D1Database) {
   const statements: { sql: string; params: unknown[] }[] = [];
-  const db = new Proxy(real, {
-    get(target, property) {
-      if (property === "prepare") {
-        return (sql: string) => {
-          const statement = target.prepare(sql);
-          const record = { sql, params: [] as unknown[] };
-          statements.push(record);
-          return new Proxy(statement, {
-            get(s, p) {
-              if (p === "bind") return (...params: unknown[]) => ((record.params = params), statement.bind(...params));
-              const value = Reflect.get(s, p, s);
-              return typeof value === "function" ? value.bind(s) : value;
-            },
-          });
-        };
-      }
-      const value = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  // The feed is read in a D1 session (README "Scaling"): its statements are recorded too.
+  const recording = <T extends D1Database | D1DatabaseSession>(target: T): T =>
+    new Proxy(target, {
+      get(target, property) {
+        if (property === "prepare") {
+          return (sql: string) => {
+            const statement = target.prepare(sql);
+            const record = { sql, params: [] as unknown[] };
+            statements.push(record);
+            return new Proxy(statement, {
+              get(s, p) {
+                if (p === "bind") return (...params: unknown[]) => ((record.params = params), statement.bind(...params));
+                const value = Reflect.get(s, p, s);
+                return typeof value === "function" ? value.bind(s) : value;
+              },
+            });
+          };
+        }
+        if (property === "withSession") return (constraint?: string) => recording((target as D1Database).withSession(constraint));
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const db = recording(real);
   return { db, statements };
 }
 

@@ -16,6 +16,7 @@ import {
 import { listAudience, listEvents, listOrganizationEvents, recordEvent } from "../../consent/service";
 import type { AppEnv } from "../app-env";
 import { authenticated } from "../authenticate";
+import { bookmarkAnswered, BookmarkHeaders, inSession } from "../d1-session";
 import { IdempotencyHeaders, idempotent } from "../idempotency";
 import { jsonBody } from "../json-body";
 import { PreferReceipt, ReceiptField, withReceipt } from "../prefer-receipt";
@@ -79,8 +80,8 @@ const listOrganizationEventsRoute = createRoute({
     "It trails publishes by the feed's pipeline (normally a second or two); one identifier's history is always current in listConsentEvents. " +
     "Every event is listed at least once, each identifier's in its own order; an event that lands late still comes after any cursor handed out before.",
   ...authenticated("consent:read"),
-  request: { query: OrganizationEventsQuery },
-  responses: { 200: jsonAnswer("One page of events", OrganizationEventPage), ...readRefusals },
+  request: { query: OrganizationEventsQuery, headers: BookmarkHeaders },
+  responses: { 200: { ...jsonAnswer("One page of events", OrganizationEventPage), headers: bookmarkAnswered }, ...readRefusals },
 });
 
 const listAudienceRoute = createRoute({
@@ -93,8 +94,8 @@ const listAudienceRoute = createRoute({
     "From the feed (D1), so it trails publishes by the feed's pipeline (normally a second or two; README \"Audience\"). " +
     "Identifiers in order, paginated by cursor. A grant past the topic's lifespan (ORGANIZATIONS) is not granted.",
   ...authenticated("consent:read"),
-  request: { query: AudienceQuery },
-  responses: { 200: jsonAnswer("One page of identifiers", AudiencePage), ...readRefusals },
+  request: { query: AudienceQuery, headers: BookmarkHeaders },
+  responses: { 200: { ...jsonAnswer("One page of identifiers", AudiencePage), headers: bookmarkAnswered }, ...readRefusals },
 });
 
 /** The epilot Consent API: errors are RFC 9457 problem details. */
@@ -109,8 +110,8 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestRecording(c), new URL(c.req.url).origin);
     return c.json(await withReceipt(c, links, links.event), 201);
   })
-  .openapi(listOrganizationEventsRoute, async (c) => c.json(await listOrganizationEvents(c.env, c.var.principal, c.req.valid("query")), 200))
-  .openapi(listAudienceRoute, async (c) => c.json(await listAudience(c.env, c.var.principal, c.req.valid("query")), 200))
+  .openapi(listOrganizationEventsRoute, async (c) => c.json(await inSession(c, (db) => listOrganizationEvents(db, c.var.principal, c.req.valid("query"))), 200))
+  .openapi(listAudienceRoute, async (c) => c.json(await inSession(c, (db) => listAudience(c.env, db, c.var.principal, c.req.valid("query"))), 200))
   .openapi(listConsentEvents, async (c) => {
     const { identifier } = c.req.valid("param");
     const { topic, limit, from, cursor } = c.req.valid("query");

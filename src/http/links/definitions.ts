@@ -43,6 +43,7 @@ const refusals = {
   400: refused("The link is malformed or was altered (nothing recorded)"),
   409: refused("The person opted out after the link was sent (nothing recorded)"),
   410: refused("The link has expired, or its signing key was retired (nothing recorded)"),
+  429: refused("Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds"),
 };
 
 /** What only a POST can be refused for: its body; and only a POST writes. */

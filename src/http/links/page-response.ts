@@ -8,6 +8,7 @@ import { PayloadTooLarge, toApiError, type ApiError } from "../api-error";
 import type { AppEnv } from "../app-env";
 import { wantsJson } from "../negotiation";
 import { problemResponse } from "../problem";
+import { RateLimited } from "../rate-limit";
 
 /** How a link's page speaks and looks: the reader's language, the organization's branding and topic labels. */
 export interface PageContext {
@@ -29,8 +30,8 @@ export function pageContext(c: Context<AppEnv>, organizationId?: string): PageCo
 }
 
 /** Answers a link page in the reader's language, branded for `organizationId` when it is known. */
-export function respondWithLinkPage(c: Context<AppEnv>, model: PageModel, status: 200 | 400 | 409 | 410 | 413, context = pageContext(c)) {
-  return respondWithPage(c, model, status, context);
+export function respondWithLinkPage(c: Context<AppEnv>, model: PageModel, status: 200 | 400 | 409 | 410 | 413 | 429, context = pageContext(c), headers?: Record<string, string>) {
+  return respondWithPage(c, model, status, context, headers);
 }
 
 /** A link's POST body over the limit, on a link whose signature named `organizationId`. */
@@ -51,6 +52,10 @@ function refusalPage(c: Context<AppEnv>, error: unknown, refusal: ApiError): Res
   if (error instanceof LinkRefused) {
     const context = pageContext(c, error.organizationId);
     return respondWithLinkPage(c, { kind: error.problem === "invalid" ? "invalid" : "expired" }, refusal.status as 400 | 410, context);
+  }
+  // Refused before the link was read: unbranded, in the reader's language.
+  if (error instanceof RateLimited) {
+    return respondWithLinkPage(c, { kind: "too_many_requests", retryAfterSeconds: error.policy.period }, 429, pageContext(c), refusal.headers);
   }
   if (error instanceof LinkBodyTooLarge) return respondWithLinkPage(c, { kind: "too_large" }, 413, pageContext(c, error.organizationId));
   if (error instanceof ConsentWithdrawn) {

@@ -19,6 +19,7 @@ import type { AppEnv } from "../app-env";
 import { answerLinkRefusal, LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./page-response";
 import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./definitions";
 import { wantsJson } from "../negotiation";
+import { limitPerClientIp } from "../rate-limit";
 import { throwOnInvalid } from "../validation";
 
 /**
@@ -89,13 +90,13 @@ const handle =
 /** The public pages behind double opt-in and opt-out links. */
 export const linkPages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .onError(answerLinkRefusal)
-  .openapi({ ...linkRoutes.showOptIn, middleware: [verified("opt-in", { body: false })] }, handle(inspectOptIn))
+  .openapi({ ...linkRoutes.showOptIn, middleware: [limitPerClientIp, verified("opt-in", { body: false })] }, handle(inspectOptIn))
   .openapi(
-    { ...linkRoutes.confirmOptIn, middleware: [verified("opt-in", { body: true })] },
+    { ...linkRoutes.confirmOptIn, middleware: [limitPerClientIp, verified("opt-in", { body: true })] },
     handle(async (env, claims, c) => confirmOptIn(env, c.executionCtx, claims, await confirmation(c))),
   )
-  .openapi({ ...linkRoutes.showOptOut, middleware: [verified("opt-out", { body: false })] }, handle(inspectOptOut))
+  .openapi({ ...linkRoutes.showOptOut, middleware: [limitPerClientIp, verified("opt-out", { body: false })] }, handle(inspectOptOut))
   .openapi(
-    { ...linkRoutes.confirmOptOut, middleware: [verified("opt-out", { body: true })] },
+    { ...linkRoutes.confirmOptOut, middleware: [limitPerClientIp, verified("opt-out", { body: true })] },
     handle(async (env, claims, c) => confirmOptOut(env, c.executionCtx, claims, await confirmation(c))),
   );

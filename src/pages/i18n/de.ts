@@ -24,6 +24,8 @@ export default {
   invalidBody: "Der Link ist unvollständig oder wurde verändert. Bitte öffnen Sie ihn erneut aus der E-Mail oder kopieren Sie den ganzen Link in Ihren Browser.",
   tooLargeTitle: "Die Anfrage ist zu groß",
   tooLargeBody: "Es wurde nichts gespeichert. Bitte öffnen Sie den Link erneut aus der E-Mail und verwenden Sie die Schaltfläche auf der Seite.",
+  tooManyRequestsTitle: "Zu viele Anfragen",
+  tooManyRequestsBody: (seconds) => `Von Ihrer Verbindung kamen in kurzer Zeit zu viele Anfragen, daher wurde nichts gespeichert. Bitte warten Sie ${seconds} Sekunden und versuchen Sie es erneut.`,
   optOutTitle: "Abmelden",
   optOutIntro: (topic) => `Möchten Sie Ihre Einwilligung für „${topic}“ widerrufen?`,
   optOutButton: "Ja, abmelden",

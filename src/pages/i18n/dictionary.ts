@@ -39,6 +39,10 @@ export interface Dictionary {
   tooLargeTitle: string;
   tooLargeBody: string;
 
+  /** A public page refused by the per-address rate limit; `seconds` until it may be tried again. */
+  tooManyRequestsTitle: string;
+  tooManyRequestsBody: (seconds: number) => string;
+
   optOutTitle: string;
   optOutIntro: (topic: string) => string;
   optOutButton: string;

@@ -24,6 +24,8 @@ export default {
   invalidBody: "The link is incomplete or has been altered. Please open it again from the email, or copy the whole link into your browser.",
   tooLargeTitle: "The request is too large",
   tooLargeBody: "Nothing was recorded. Please open the link from the email again and use the button on the page.",
+  tooManyRequestsTitle: "Too many requests",
+  tooManyRequestsBody: (seconds) => `Too many requests came from your connection in a short time, so nothing was recorded. Please wait ${seconds} seconds and try again.`,
   optOutTitle: "Unsubscribe",
   optOutIntro: (topic) => `Do you want to withdraw your consent for “${topic}”?`,
   optOutButton: "Yes, unsubscribe me",

@@ -24,6 +24,8 @@ export default {
   invalidBody: "El enlace está incompleto o ha sido modificado. Ábralo de nuevo desde el correo o copie el enlace completo en su navegador.",
   tooLargeTitle: "La solicitud es demasiado grande",
   tooLargeBody: "No se ha registrado nada. Abra de nuevo el enlace desde el correo y utilice el botón de la página.",
+  tooManyRequestsTitle: "Demasiadas solicitudes",
+  tooManyRequestsBody: (seconds) => `Su conexión envió demasiadas solicitudes en poco tiempo, por lo que no se ha registrado nada. Espere ${seconds} segundos y vuelva a intentarlo.`,
   optOutTitle: "Darse de baja",
   optOutIntro: (topic) => `¿Quiere retirar su consentimiento para «${topic}»?`,
   optOutButton: "Sí, darme de baja",

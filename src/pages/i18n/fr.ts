@@ -24,6 +24,8 @@ export default {
   invalidBody: "Le lien est incomplet ou a été modifié. Ouvrez-le à nouveau depuis l’e-mail ou copiez le lien entier dans votre navigateur.",
   tooLargeTitle: "La requête est trop volumineuse",
   tooLargeBody: "Rien n’a été enregistré. Ouvrez à nouveau le lien depuis l’e-mail et utilisez le bouton de la page.",
+  tooManyRequestsTitle: "Trop de demandes",
+  tooManyRequestsBody: (seconds) => `Votre connexion a envoyé trop de demandes en peu de temps, rien n’a donc été enregistré. Veuillez patienter ${seconds} secondes puis réessayer.`,
   optOutTitle: "Se désabonner",
   optOutIntro: (topic) => `Voulez-vous retirer votre consentement pour « ${topic} » ?`,
   optOutButton: "Oui, me désabonner",

@@ -24,6 +24,8 @@ export default {
   invalidBody: "Il link è incompleto o è stato modificato. Aprilo di nuovo dall’email o copia l’intero link nel browser.",
   tooLargeTitle: "La richiesta è troppo grande",
   tooLargeBody: "Non è stato registrato nulla. Apri di nuovo il link dall’email e usa il pulsante della pagina.",
+  tooManyRequestsTitle: "Troppe richieste",
+  tooManyRequestsBody: (seconds) => `Dalla tua connessione sono arrivate troppe richieste in poco tempo, quindi non è stato registrato nulla. Attendi ${seconds} secondi e riprova.`,
   optOutTitle: "Annulla l’iscrizione",
   optOutIntro: (topic) => `Vuoi revocare il tuo consenso per «${topic}»?`,
   optOutButton: "Sì, annulla l’iscrizione",

@@ -24,6 +24,8 @@ export default {
   invalidBody: "De link is onvolledig of gewijzigd. Open hem opnieuw vanuit de e-mail of kopieer de hele link naar uw browser.",
   tooLargeTitle: "Het verzoek is te groot",
   tooLargeBody: "Er is niets vastgelegd. Open de link opnieuw vanuit de e-mail en gebruik de knop op de pagina.",
+  tooManyRequestsTitle: "Te veel verzoeken",
+  tooManyRequestsBody: (seconds) => `Uw verbinding stuurde in korte tijd te veel verzoeken, daarom is er niets vastgelegd. Wacht ${seconds} seconden en probeer het opnieuw.`,
   optOutTitle: "Afmelden",
   optOutIntro: (topic) => `Wilt u uw toestemming voor „${topic}” intrekken?`,
   optOutButton: "Ja, meld mij af",

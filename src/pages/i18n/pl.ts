@@ -24,6 +24,8 @@ export default {
   invalidBody: "Link jest niekompletny lub został zmieniony. Otwórz go ponownie z wiadomości e-mail lub skopiuj cały link do przeglądarki.",
   tooLargeTitle: "Żądanie jest zbyt duże",
   tooLargeBody: "Nic nie zostało zapisane. Otwórz ponownie link z wiadomości e-mail i użyj przycisku na stronie.",
+  tooManyRequestsTitle: "Zbyt wiele żądań",
+  tooManyRequestsBody: (seconds) => `Z Twojego połączenia przyszło zbyt wiele żądań w krótkim czasie, dlatego nic nie zostało zapisane. Odczekaj ${seconds} s i spróbuj ponownie.`,
   optOutTitle: "Wypisz się",
   optOutIntro: (topic) => `Czy chcesz wycofać zgodę na „${topic}”?`,
   optOutButton: "Tak, wypisz mnie",

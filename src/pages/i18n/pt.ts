@@ -24,6 +24,8 @@ export default {
   invalidBody: "A ligação está incompleta ou foi alterada. Abra-a novamente a partir do e-mail ou copie a ligação completa para o navegador.",
   tooLargeTitle: "O pedido é demasiado grande",
   tooLargeBody: "Nada foi registado. Abra novamente a ligação a partir do e-mail e utilize o botão da página.",
+  tooManyRequestsTitle: "Demasiados pedidos",
+  tooManyRequestsBody: (seconds) => `A sua ligação enviou demasiados pedidos num curto espaço de tempo, por isso nada foi registado. Aguarde ${seconds} segundos e tente novamente.`,
   optOutTitle: "Cancelar subscrição",
   optOutIntro: (topic) => `Quer retirar o seu consentimento para «${topic}»?`,
   optOutButton: "Sim, cancelar subscrição",

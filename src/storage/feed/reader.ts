@@ -4,6 +4,13 @@ import type { ConsentEvent } from "../../consent-event";
 import { consentEvents, consentTopics } from "../d1-schema";
 import { toConsentEvent, type EventRecord } from "../event-record";
 
+/**
+ * What the feed is read from: the database, or a session of it (D1's Sessions API, which a read
+ * replica may serve). drizzle uses only `prepare` and `batch`, which a session has too.
+ */
+export type FeedReader = D1Database | D1DatabaseSession;
+const orm = (db: FeedReader) => drizzle(db as D1Database);
+
 /** Where a poller stands: after a feed position of its organization, or (a cursor from before migration 0004) after a global position. */
 export type FeedCursor = { feedPosition: number } | { position: number };
 
@@ -22,20 +29,20 @@ export interface FeedQuery {
  * D1 (keyset-paginated by the organization's feed position). An event that lands late, after a D1
  * outage, still comes after any cursor handed out before: a poller never skips it.
  */
-export async function readFeed(db: D1Database, organizationId: string, query: FeedQuery): Promise<{ events: ConsentEvent[]; last?: number; next: boolean }> {
+export async function readFeed(db: FeedReader, organizationId: string, query: FeedQuery): Promise<{ events: ConsentEvent[]; last?: number; next: boolean }> {
   const t = consentEvents;
-  const orm = drizzle(db);
+  const feed = orm(db);
   const after = query.after;
   const afterPosition =
     after === undefined
       ? undefined
       : "feedPosition" in after
         ? after.feedPosition
-        : orm
+        : feed
             .select({ through: sql<number>`coalesce(${max(t.feedPosition)}, 0)` })
             .from(t)
             .where(and(eq(t.organizationId, organizationId), lte(t.position, after.position)));
-  const rows = await orm
+  const rows = await feed
     .select()
     .from(t)
     .where(
@@ -89,9 +96,9 @@ export interface AudienceQuery {
 }
 
 /** One page of the identifiers with `status` on `topic`, in identifier order. */
-export async function readAudience(db: D1Database, organizationId: string, query: AudienceQuery): Promise<{ identifiers: { identifier: string; since: string }[]; next: boolean }> {
+export async function readAudience(db: FeedReader, organizationId: string, query: AudienceQuery): Promise<{ identifiers: { identifier: string; since: string }[]; next: boolean }> {
   const t = consentTopics;
-  const rows = await drizzle(db)
+  const rows = await orm(db)
     .select({ identifier: t.identifier, since: t.since })
     .from(t)
     .where(
