@@ -187,7 +187,7 @@ describe("retries on 429 and 503", () => {
 describe("the generated files are current", () => {
   const script = path.join(root, "scripts/generate-openapi.ts");
 
-  it("openapi.json, src/sdk/schema.d.ts and src/sdk/operations.ts are what `npm run openapi` makes of the served document", async () => {
+  it("openapi.json, src/sdk/generated/schema.d.ts and src/sdk/generated/operations.ts are what `npm run openapi` makes of the served document", async () => {
     const { stdout } = await run(process.execPath, [script, "--check", "--url", baseUrl], { cwd: root });
     expect(stdout).toContain("are current");
   });
@@ -197,11 +197,11 @@ describe("the generated files are current", () => {
     try {
       cpSync(path.join(root, "openapi.json"), path.join(copy, "openapi.json"));
       cpSync(path.join(root, "src/sdk"), path.join(copy, "src/sdk"), { recursive: true });
-      const schema = path.join(copy, "src/sdk/schema.d.ts");
+      const schema = path.join(copy, "src/sdk/generated/schema.d.ts");
       writeFileSync(schema, readFileSync(schema, "utf8").replace("publishConsentEvent: {", "publishConsentEventOld: {"));
       const failed = await run(process.execPath, [script, "--check", "--url", baseUrl, "--root", copy], { cwd: root }).catch((e: { code: number; stderr: string }) => e);
       expect((failed as { code: number }).code).toBe(1);
-      expect((failed as { stderr: string }).stderr).toContain("src/sdk/schema.d.ts");
+      expect((failed as { stderr: string }).stderr).toContain("src/sdk/generated/schema.d.ts");
       expect((failed as { stderr: string }).stderr).not.toContain("openapi.json,");
     } finally {
       rmSync(copy, { recursive: true, force: true });
