@@ -1,32 +1,33 @@
 /**
- * One generic way to call any operation of an operation table: parameters placed by the table,
- * the body serialised for its media type, retries on 429 and 503 honouring Retry-After, and the
- * answer parsed by its Content-Type. fetch only, so it runs in Node 20+, browsers and Workers.
- * The SDK's methods and the CLI are both built on it.
+ * One generic way to call any operation of an operation table: the table says where each
+ * parameter goes and what the body is; openapi-fetch (fetch-client.ts) builds and sends the request,
+ * with its retries and Idempotency-Key; the answer is parsed by its Content-Type. fetch only, so it
+ * runs in Node 20+, browsers and Workers. The SDK's methods and the CLI are both built on it.
  */
-import type { OperationInfo } from "./operation-table";
+import type { Client } from "openapi-fetch";
+import { ConsentUsageError } from "./errors.js";
+import { createFetchClient, type FetchClientOptions } from "./fetch-client.js";
+import type { paths } from "./generated/schema.js";
+import type { OperationInfo } from "./operation-table.js";
+
+export { ConsentUsageError };
 
 export type ParamValue = string | number | boolean | null | undefined | readonly (string | number | boolean)[];
-
-export interface RetryOptions {
-  /** How many times a 429 or 503 is retried (default 3; 0 turns retries off). */
-  retries?: number;
-  /** The longest wait before a retry, in ms (default 10 000). A longer Retry-After is not waited for: the answer is returned. */
-  maxRetryDelayMs?: number;
-}
 
 /** A token (a JWT), `basicAuth(id, secret)`, or a function answering either (called per call, so it may refresh tokens). */
 export type TokenSource = string | (() => string | Promise<string>);
 
-export interface SendOptions extends RetryOptions {
-  baseUrl: string;
-  fetch?: typeof fetch;
+export interface CallInput {
   params?: Record<string, ParamValue> | null;
   body?: unknown;
   headers?: Record<string, string>;
   /** Sent as Authorization (see authorizationHeader) to operations that need credentials, unless `headers` has one. */
   authorization?: TokenSource;
   signal?: AbortSignal;
+}
+
+export interface SendOptions extends CallInput, Omit<FetchClientOptions, "headers"> {
+  baseUrl: string;
   /** Called before every attempt (e.g. the CLI's --verbose). */
   onRequest?: (request: { method: string; url: string; headers: Headers; body?: string; attempt: number }) => void;
 }
@@ -39,8 +40,6 @@ export interface SentResponse {
   data: unknown;
   contentType: string;
 }
-
-const RETRY_STATUSES = new Set([429, 503]);
 
 /** The Authorization header value for a token: Bearer, unless it already names its scheme (`Basic …`, `Bearer …`). */
 export function authorizationHeader(token: string): string {
@@ -55,17 +54,22 @@ export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${btoa(binary)}`;
 }
 
-/** Thrown before anything is sent when the parameters do not fit the operation. */
-export class ConsentUsageError extends TypeError {
-  override name = "ConsentUsageError";
+/** A body as sent: a string as it is (NDJSON, say), anything else as JSON. */
+function bodyText(body: unknown): string {
+  return typeof body === "string" ? body : JSON.stringify(body);
 }
 
-/** The URL, headers and body for one call, or a ConsentUsageError. */
-export function buildRequest(operationId: string, info: OperationInfo, options: SendOptions): { url: string; init: RequestInit; bodyText?: string } {
-  const params = { ...(options.params ?? {}) };
-  const headers = new Headers(options.headers);
-  const query = new URLSearchParams();
-  let path = info.path;
+interface PlacedRequest {
+  path: Record<string, string>;
+  query: Record<string, string | string[]>;
+  headers: Headers;
+  body?: string;
+}
+
+/** Sorts the flat parameters into path, query, header and cookie by the table, and serialises the body; or a ConsentUsageError. */
+export function placeRequest(operationId: string, info: OperationInfo, input: CallInput): PlacedRequest {
+  const params = { ...(input.params ?? {}) };
+  const placed: PlacedRequest = { path: {}, query: {}, headers: new Headers(input.headers) };
   for (const parameter of info.parameters) {
     const value = params[parameter.name];
     delete params[parameter.name];
@@ -74,91 +78,70 @@ export function buildRequest(operationId: string, info: OperationInfo, options: 
       continue;
     }
     const values = Array.isArray(value) ? value.map(String) : [String(value)];
-    if (parameter.in === "path") path = path.replace(`{${parameter.name}}`, encodeURIComponent(values.join(",")));
-    else if (parameter.in === "query") for (const v of values) query.append(parameter.name, v);
-    else if (parameter.in === "header") headers.set(parameter.name, values.join(", "));
-    else headers.append("Cookie", `${parameter.name}=${encodeURIComponent(values.join(","))}`);
+    if (parameter.in === "path") placed.path[parameter.name] = values.join(",");
+    else if (parameter.in === "query") placed.query[parameter.name] = Array.isArray(value) ? values : values[0]!;
+    else if (parameter.in === "header") placed.headers.set(parameter.name, values.join(", "));
+    else placed.headers.append("Cookie", `${parameter.name}=${encodeURIComponent(values.join(","))}`);
   }
   const unknown = Object.keys(params).filter((name) => params[name] !== undefined);
   if (unknown.length) {
     const known = info.parameters.map((p) => p.name).join(", ") || "none";
     throw new ConsentUsageError(`${operationId}: unknown parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (parameters: ${known})`);
   }
-  let bodyText: string | undefined;
-  if (options.body !== undefined && options.body !== null) {
+  if (input.body !== undefined && input.body !== null) {
     if (!info.body) throw new ConsentUsageError(`${operationId} takes no request body`);
-    bodyText = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-    if (!headers.has("Content-Type")) headers.set("Content-Type", info.body.contentType);
+    placed.body = bodyText(input.body);
+    if (!placed.headers.has("Content-Type")) placed.headers.set("Content-Type", info.body.contentType);
   } else if (info.body?.required) {
     throw new ConsentUsageError(`${operationId}: a request body is required`);
   }
-  const search = query.toString();
-  const url = `${options.baseUrl.replace(/\/+$/, "")}${path}${search ? `?${search}` : ""}`;
-  return { url, init: { method: info.method, headers, body: bodyText, signal: options.signal }, bodyText };
+  return placed;
 }
 
-/** Milliseconds to wait before retrying, from Retry-After (seconds or an HTTP date), else exponential backoff. */
-export function retryDelay(retryAfter: string | null, attempt: number, now = Date.now()): number {
-  if (retryAfter !== null) {
-    const value = retryAfter.trim();
-    if (/^\d+$/.test(value)) return Number(value) * 1000;
-    const date = Date.parse(value);
-    if (!Number.isNaN(date)) return Math.max(0, date - now);
+async function parseBody(response: Response): Promise<unknown> {
+  if (response.status === 204 || response.status === 304) return null;
+  const mediaType = (response.headers.get("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const json = /[/+]json$/.test(mediaType);
+  if (!json && !mediaType.startsWith("text/") && mediaType !== "") return response.arrayBuffer();
+  const text = await response.text();
+  if (text === "" || !json) return text === "" ? null : text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return Math.min(250 * 2 ** attempt, 8_000);
 }
 
-function sleep(ms: number, signal?: AbortSignal) {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-}
-
-async function parseBody(response: Response): Promise<{ data: unknown; contentType: string }> {
-  const contentType = response.headers.get("Content-Type") ?? "";
-  if (response.status === 204 || response.status === 304) return { data: null, contentType };
-  const mediaType = contentType.split(";")[0]!.trim().toLowerCase();
-  if (/[/+]json$/.test(mediaType) || mediaType.startsWith("text/") || mediaType === "") {
-    const text = await response.text();
-    if (text === "") return { data: null, contentType };
-    if (/[/+]json$/.test(mediaType)) {
-      try {
-        return { data: JSON.parse(text), contentType };
-      } catch {
-        return { data: text, contentType };
-      }
-    }
-    return { data: text, contentType };
-  }
-  return { data: await response.arrayBuffer(), contentType };
-}
-
-/** Sends one operation call and answers whatever the server answered (no throwing on HTTP errors). */
-export async function sendOperation(operationId: string, info: OperationInfo, options: SendOptions): Promise<SentResponse> {
-  const { url, init, bodyText } = buildRequest(operationId, info, options);
-  const headers = init.headers as Headers;
+/** Calls one operation through `client` and answers whatever the server answered (no throwing on HTTP errors). */
+export async function callOperation(client: Client<paths>, operationId: string, info: OperationInfo, input: CallInput): Promise<SentResponse> {
+  const { path, query, headers, body } = placeRequest(operationId, info, input);
   // Public operations (the links in emails) get no credentials; an Authorization header the caller set wins.
-  if (options.authorization !== undefined && !info.public && !headers.has("Authorization")) {
-    const token = typeof options.authorization === "function" ? await options.authorization() : options.authorization;
+  if (input.authorization !== undefined && !info.public && !headers.has("Authorization")) {
+    const token = typeof input.authorization === "function" ? await input.authorization() : input.authorization;
     headers.set("Authorization", authorizationHeader(token));
   }
-  const fetchImpl = options.fetch ?? globalThis.fetch;
-  const retries = Math.max(0, options.retries ?? 3);
-  const maxDelay = options.maxRetryDelayMs ?? 10_000;
-  for (let attempt = 0; ; attempt++) {
-    options.onRequest?.({ method: info.method, url, headers, body: bodyText, attempt });
-    const response = await fetchImpl(url, init);
-    if (RETRY_STATUSES.has(response.status) && attempt < retries) {
-      const delay = retryDelay(response.headers.get("Retry-After"), attempt);
-      if (delay <= maxDelay) {
-        await response.body?.cancel();
-        await sleep(delay, options.signal ?? undefined);
-        continue;
-      }
-    }
-    const { data, contentType } = await parseBody(response);
-    return { status: response.status, statusText: response.statusText, headers: response.headers, data, contentType };
-  }
+  // The operation is looked up at run time, so openapi-fetch's per-path typing cannot apply here.
+  const { response, error } = await (client as Client<any>).request(info.method.toLowerCase() as Lowercase<OperationInfo["method"]>, info.path, {
+    params: { path, query },
+    headers,
+    body,
+    bodySerializer: (text: string) => text,
+    // The body is read here, by its Content-Type (an HTML page, an empty 201, JSON), not by openapi-fetch's default JSON.
+    parseAs: "stream",
+    signal: input.signal,
+  });
+  // openapi-fetch has read an error's body already (JSON, else text).
+  const data = response.ok ? await parseBody(response) : error === undefined || error === "" ? null : error;
+  return { status: response.status, statusText: response.statusText, headers: response.headers, data, contentType: response.headers.get("Content-Type") ?? "" };
+}
+
+/** Sends one operation call (a client made for it: the CLI) and answers whatever the server answered. */
+export function sendOperation(operationId: string, info: OperationInfo, options: SendOptions): Promise<SentResponse> {
+  const { onRequest, params, body, headers, authorization, signal, ...clientOptions } = options;
+  const sent = body === undefined || body === null ? undefined : bodyText(body);
+  const client = createFetchClient(
+    clientOptions,
+    onRequest && ((request, attempt) => onRequest({ method: request.method, url: request.url, headers: request.headers, body: sent, attempt })),
+  );
+  return callOperation(client, operationId, info, { params, body, headers, authorization, signal });
 }
