@@ -135,6 +135,8 @@ const settingsSchema = z.object({
   OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
   /** Organization id -> its consent rules (README "State"). */
   ORGANIZATIONS: unlessBlank(jsonSetting(z.record(z.string().min(1), organizationSchema)).default({})),
+  /** `true`: webhook endpoints may also be http://127.0.0.1:* and http://localhost:* (local development only; README "Webhooks"). */
+  WEBHOOKS_ALLOW_LOCALHOST: unlessBlank(z.enum(["true", "false"]).default("false")).transform((v) => v === "true"),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
