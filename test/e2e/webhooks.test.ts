@@ -70,7 +70,7 @@ describe("webhooks through wrangler dev", () => {
     const event = await publish(topic);
     await vi.waitFor(() => expect(received).toHaveLength(1), DELIVERED);
     const payload = verified(endpoint.secret, received[0]!);
-    const feed = await (await fetch(`${base}/v1/events?topic=${topic}`, { headers: { Authorization: e2eHooksBasic } })).json();
+    const feed = (await (await fetch(`${base}/v1/events?topic=${topic}`, { headers: { Authorization: e2eHooksBasic } })).json()) as { events: any[] };
     expect(payload).toEqual({ type: "consent.event", timestamp: feed.events[0].created_at, data: feed.events[0] });
     expect(payload.data).toMatchObject({ identifier: event.identifier, seq: 1, hash: event.hash, source: "e2e" });
     expect(received[0]!.headers["content-type"]).toBe("application/json");
@@ -86,7 +86,7 @@ describe("webhooks through wrangler dev", () => {
     expect(second.headers["webhook-id"]).toBe(first.headers["webhook-id"]);
     expect(verified(endpoint.secret, second)).toEqual(verified(endpoint.secret, first));
     await vi.waitFor(async () => {
-      const { deliveries } = await (await fetch(`${base}/v1/webhooks/${endpoint.id}/deliveries`, { headers: { Authorization: e2eHooksBasic } })).json();
+      const { deliveries } = (await (await fetch(`${base}/v1/webhooks/${endpoint.id}/deliveries`, { headers: { Authorization: e2eHooksBasic } })).json()) as { deliveries: any[] };
       expect(deliveries.map((d: any) => [d.webhook_id, d.attempt, d.status, d.response_status])).toEqual([
         [first.headers["webhook-id"], 2, "delivered", 200],
         [first.headers["webhook-id"], 1, "retrying", 500],
