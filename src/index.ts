@@ -46,11 +46,14 @@ app.notFound((c) => answerAsProblem(new ApiError("not_found", `There is no route
 // What no surface answered itself (the meta routes, 404, 405): problem details.
 app.onError(answerAsProblem);
 
-/** The worker: HTTP through the app; the feed queue's batches into D1, the webhook queue's to the endpoints. */
+/**
+ * The worker: HTTP through the app; the feed queue's batches into D1, the webhook queue's (and
+ * its dead-letter queue's, when re-driven) to the endpoints.
+ */
 export default {
   fetch: app.fetch,
   queue: (batch: MessageBatch<FeedEntry | WebhookMessage>, env: Env) =>
-    batch.queue === WEBHOOK_QUEUE_NAME ? consumeWebhookBatch(batch as MessageBatch<WebhookMessage>, env) : consumeFeedBatch(batch as MessageBatch<FeedEntry>, env),
+    batch.queue.startsWith(WEBHOOK_QUEUE_NAME) ? consumeWebhookBatch(batch as MessageBatch<WebhookMessage>, env) : consumeFeedBatch(batch as MessageBatch<FeedEntry>, env),
 } satisfies ExportedHandler<Env, FeedEntry | WebhookMessage>;
 
 /** The app itself, for tests that call it with their own bindings. */

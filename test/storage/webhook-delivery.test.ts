@@ -7,6 +7,7 @@ import wranglerToml from "../../wrangler.toml?raw";
 import type { Principal } from "../../src/auth/principal";
 import { listOrganizationEvents } from "../../src/consent/service";
 import type { FeedEntry } from "../../src/storage/event-record";
+import worker from "../../src/index";
 import { consumeFeedBatch } from "../../src/storage/feed/consumer";
 import { announceErasure } from "../../src/storage/webhooks/announce";
 import { consumeWebhookBatch } from "../../src/storage/webhooks/delivery";
@@ -280,5 +281,16 @@ describe("delivering", () => {
     expect((await listWebhookDeliveries(env, acme, endpoint.id, 10))!.deliveries).toEqual([
       expect.objectContaining({ status: "dropped", error: "the event was erased before delivery" }),
     ]);
+  });
+
+  it("the worker hands the webhook queue's batches, and its dead-letter queue's when re-driven, to the delivery consumer", async () => {
+    // An endpoint that does not exist: the delivery consumer acknowledges (the feed consumer could not write it and would retry).
+    const gone: WebhookMessage = { type: "consent.erased", organizationId: "org-nobody", endpointId: "wh_gone", webhookId: "msg_gone", identifier: "x@example.com", erasedAt: new Date().toISOString() };
+    for (const queue of [WEBHOOK_QUEUE_NAME, `${WEBHOOK_QUEUE_NAME}-dlq`]) {
+      const batch = createMessageBatch<WebhookMessage>(queue, [{ id: "m1", timestamp: new Date(), attempts: 1, body: gone }]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch as MessageBatch<any>, env);
+      expect((await getQueueResult(batch, ctx)).explicitAcks, queue).toEqual(["m1"]);
+    }
   });
 });

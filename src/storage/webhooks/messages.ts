@@ -26,7 +26,7 @@ export type WebhookMessage = {
   | { type: typeof ERASED_TYPE; identifier: string; erasedAt: string }
 );
 
-/** The queue whose batches are webhook deliveries (wrangler.toml); the worker's queue handler dispatches on it. */
+/** The queue whose batches are webhook deliveries (wrangler.toml); the worker's queue handler sends it and `<it>-dlq` to the delivery consumer. */
 export const WEBHOOK_QUEUE_NAME = "consent-webhooks";
 
 /**
