@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
+import { createServer as createNetServer } from "node:net";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, describe, expect, inject, it, vi } from "vitest";
 import { e2eHooksBasic, e2eOtherHooksBasic } from "./settings";
@@ -113,5 +116,28 @@ describe("webhooks through wrangler dev", () => {
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(deleted.received).toHaveLength(1);
     expect(foreign.received).toEqual([]);
+  });
+
+  it("the README's receiver (examples/webhook-receiver.ts) verifies and prints a delivery as written", async () => {
+    const topic = uniqueTopic("readme");
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const endpoint = await register(`http://127.0.0.1:${port}/`, topic);
+    const child = spawn(process.execPath, [path.resolve(import.meta.dirname, "../../examples/webhook-receiver.ts")], {
+      env: { ...process.env, WEBHOOK_SECRET: endpoint.secret, PORT: String(port) },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    try {
+      await vi.waitFor(() => expect(child.pid).toBeDefined());
+      const event = await publish(topic);
+      await vi.waitFor(() => expect(output).toMatch(new RegExp(`^msg_[0-9a-f]{32} consent\\.event ${event.identifier} 1\\n$`)), DELIVERED);
+    } finally {
+      child.kill();
+    }
   });
 });
