@@ -1,6 +1,6 @@
 import { errorFields, log } from "../../log";
 import type { FeedEntry } from "../event-record";
-import { announceEvents } from "../webhooks/announce";
+import { planWebhooks } from "../webhooks/announce";
 
 /**
  * One row into the feed, only if its predecessor is there (or it is the first): the feed's order
@@ -16,7 +16,9 @@ const INSERT_IN_ORDER = `
   WHERE ?3 = 1 OR EXISTS (SELECT 1 FROM consent_events WHERE organization_id = ?1 AND identifier = ?2 AND sequence = ?3 - 1)
   ON CONFLICT (organization_id, identifier, sequence) DO UPDATE SET
     identifier_hash = excluded.identifier_hash, hash = excluded.hash, prev_hash = excluded.prev_hash, commitments = excluded.commitments, proof = excluded.proof
-  WHERE consent_events.hash IS NULL AND excluded.hash IS NOT NULL
+  WHERE consent_events.hash IS NULL AND excluded.hash IS NOT NULL`;
+/** The same, answering where the row is, for an event a webhook endpoint wants (storage/webhooks/announce.ts). */
+const INSERT_IN_ORDER_RETURNING = `${INSERT_IN_ORDER}
   RETURNING position, feed_position`;
 
 /**
@@ -64,16 +66,16 @@ async function tell(env: Env, entry: FeedEntry, what: string, call: () => Promis
  */
 export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env, db: D1Database = env.DB): Promise<void> {
   const messages = [...batch.messages].sort((a, b) => byLedgerThenSequence(a.body, b.body));
-  let results: D1Result<{ position: number; feed_position: number }>[];
-  let top: number;
+  const webhooks = await planWebhooks(env, db, messages.map((m) => m.body));
+  let results: D1Result[];
+  let lead: D1Result[];
   try {
-    // Per event, its row and its audience row: one write call, one transaction. First the highest
-    // position before it: a row above it was inserted now, not merely given its chain columns.
-    const [before, ...written] = await db.batch<{ top: number; position: number; feed_position: number }>([
-      db.prepare("SELECT COALESCE(MAX(position), 0) AS top FROM consent_events"),
+    // Per event, its row and its audience row: one write call, one transaction.
+    const written = await db.batch([
+      ...webhooks.lead,
       ...messages.flatMap(({ body: e }) => [
         db
-          .prepare(INSERT_IN_ORDER)
+          .prepare(webhooks.wants(e) ? INSERT_IN_ORDER_RETURNING : INSERT_IN_ORDER)
           // `?? null`: a message sent by a worker from before occurred_at lacks the field.
           .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.source, e.meta, e.createdAt, e.identifierHash, e.hash, e.prevHash, e.commitments, e.proof, e.occurredAt ?? null),
         db
@@ -81,15 +83,15 @@ export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env,
           .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, null, null, e.createdAt),
       ]),
     ]);
-    top = before!.results[0]!.top;
-    results = written.filter((_, i) => i % 2 === 0);
+    lead = written.slice(0, webhooks.lead.length);
+    results = written.slice(webhooks.lead.length).filter((_, i) => i % 2 === 0);
   } catch (error) {
     log(env, "warn", "D1 feed write failed; the batch will be retried", { queue: batch.queue, messages: messages.length, ...errorFields(error) });
     batch.retryAll({ delaySeconds: RETRY_DELAY_SECONDS });
     return;
   }
   log(env, "debug", "fed", { rows: messages.length, inserted: results.filter((r) => r.meta.changes > 0).length });
-  await announceEvents(env, db, messages.flatMap(({ body: entry }, i) => results[i]!.results.filter((row) => row.position > top).map((row) => ({ entry, feedPosition: row.feed_position }))));
+  await webhooks.announce(env, lead, results, messages.map((m) => m.body));
 
   // Not inserted: either D1 has it already (a redelivery), or its predecessor has not landed.
   const skipped = messages.filter((_, i) => results[i]!.meta.changes === 0);
