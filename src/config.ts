@@ -158,6 +158,8 @@ const settingsSchema = z.object({
   RATE_LIMIT_API: rateLimit("1200/60"),
   RATE_LIMIT_PUBLIC: rateLimit("60/60"),
   RATE_LIMIT_AUTH_FAILURES: rateLimit("20/60"),
+  /** `true`: webhook endpoints may also be http://127.0.0.1:* and http://localhost:* (local development only; README "Webhooks"). */
+  WEBHOOKS_ALLOW_LOCALHOST: unlessBlank(z.enum(["true", "false"]).default("false")).transform((v) => v === "true"),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

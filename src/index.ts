@@ -13,9 +13,12 @@ import { proofApi } from "./http/proof/routes";
 import { receiptKeysApi } from "./http/proof/receipt-keys";
 import { rightsApi } from "./http/rights/routes";
 import { privateByDefault, securityHeaders } from "./http/response-headers";
+import { webhooksApi } from "./http/webhooks/routes";
 
 import type { FeedEntry } from "./storage/event-record";
 import { consumeFeedBatch } from "./storage/feed/consumer";
+import { consumeWebhookBatch } from "./storage/webhooks/delivery";
+import { WEBHOOK_QUEUE_NAME, type WebhookMessage } from "./storage/webhooks/messages";
 
 export { IdentifierLedger } from "./storage/ledger/identifier-ledger";
 export { IdempotencyRecord } from "./storage/idempotency/idempotency-record";
@@ -38,17 +41,22 @@ app.route("/", copilotApi);
 app.route("/", collectApi);
 app.route("/", linkPages);
 app.route("/", receiptKeysApi);
+app.route("/", webhooksApi);
 serveOpenApi(app);
 
 app.notFound((c) => answerAsProblem(new ApiError("not_found", `There is no route ${c.req.method} ${c.req.path}.`), c));
 // What no surface answered itself (the meta routes, 404, 405): problem details.
 app.onError(answerAsProblem);
 
-/** The worker: HTTP through the app, and the feed queue's batches into D1. */
+/**
+ * The worker: HTTP through the app; the feed queue's batches into D1, the webhook queue's (and
+ * its dead-letter queue's, when re-driven) to the endpoints.
+ */
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch<FeedEntry>, env: Env) => consumeFeedBatch(batch, env),
-} satisfies ExportedHandler<Env, FeedEntry>;
+  queue: (batch: MessageBatch<FeedEntry | WebhookMessage>, env: Env) =>
+    batch.queue.startsWith(WEBHOOK_QUEUE_NAME) ? consumeWebhookBatch(batch as MessageBatch<WebhookMessage>, env) : consumeFeedBatch(batch as MessageBatch<FeedEntry>, env),
+} satisfies ExportedHandler<Env, FeedEntry | WebhookMessage>;
 
 /** The app itself, for tests that call it with their own bindings. */
 export { app };

@@ -54,6 +54,10 @@ export const writeRefusals = refusals(problem, { ...AUTHENTICATED, ...WRITE });
 /** A read of one thing that may not be there. */
 export const lookupRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID, 404: "No such event in the identifier's history" });
 
+/** Webhook management (no Idempotency-Key: an answer holding a secret is never kept): a JSON write, and an operation on one endpoint. */
+export const webhookWriteRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID, 413: WRITE[413], 415: WRITE[415] });
+export const webhookRefusals = refusals(problem, { ...AUTHENTICATED, ...INVALID, 404: "The organization has no webhook endpoint with this id" });
+
 /** The Copilot endpoint's refusals, in its own format. */
 export const copilotRefusals = refusals(answer("application/json", CopilotError), {
   ...AUTHENTICATED,

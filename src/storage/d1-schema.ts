@@ -81,3 +81,41 @@ export const consentErasures = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.organizationId, t.identifierHash, t.generation] })],
 );
+
+/** An organization's webhook endpoints (migrations/0009). Secrets are AES-GCM ciphertexts (storage/webhooks/secrets.ts). */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON arrays; NULL matches every topic (type). */
+    topics: text("topics"),
+    types: text("types"),
+    secret: text("secret").notNull(),
+    /** The secret before the last rotation, signing beside the new one until previousExpiresAt. */
+    previousSecret: text("previous_secret"),
+    previousExpiresAt: text("previous_expires_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("webhook_endpoints_by_organization").on(t.organizationId, t.createdAt)],
+);
+
+/** Each attempt to deliver a webhook (migrations/0009), kept 30 days. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    endpointId: text("endpoint_id").notNull(),
+    organizationId: text("organization_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    type: text("type").notNull(),
+    attempt: integer("attempt").notNull(),
+    status: text("status").notNull(),
+    responseStatus: integer("response_status"),
+    error: text("error"),
+    attemptedAt: text("attempted_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_by_endpoint").on(t.endpointId, t.id), index("webhook_deliveries_by_time").on(t.attemptedAt)],
+);

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as pty from "@lydell/node-pty";
 import { SignJWT } from "jose";
 import { afterAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { E2E_CLIENT, E2E_JWT_SECRET } from "./settings";
+import { E2E_CLIENT, E2E_HOOKS_CLIENT, E2E_JWT_SECRET } from "./settings";
 
 /**
  * The `consent-gateway` CLI (package.json "bin"), run as a user runs it, against wrangler dev.
@@ -352,6 +352,39 @@ describe("profiles and credentials", () => {
     const token = await cli(["consent", "listConsentEvents", "x@example.com", "-t", await jwt()]);
     expect(token.code, token.stderr).toBe(0);
     expect(token.stderr).toBe("");
+  });
+});
+
+describe("webhook commands", () => {
+  it("create, list, rotate the secret, list deliveries and delete an endpoint", async () => {
+    const hooks = ["-s", server, "--basic", `${E2E_HOOKS_CLIENT.id}:${E2E_HOOKS_CLIENT.secret}`];
+    const created = await cli(["consent", "createWebhook", ...hooks, "-d", JSON.stringify({ url: "https://crm.example.com/cli-hook", description: "from the CLI" })]);
+    expect(created.code, created.stderr).toBe(0);
+    const endpoint = JSON.parse(created.stdout);
+    expect(endpoint).toMatchObject({ url: "https://crm.example.com/cli-hook", description: "from the CLI", secret: expect.stringMatching(/^whsec_/) });
+
+    const listed = await cli(["consent", "listWebhooks", ...hooks]);
+    expect(JSON.parse(listed.stdout).webhooks).toContainEqual(expect.objectContaining({ id: endpoint.id, url: endpoint.url }));
+    expect(listed.stdout).not.toContain(endpoint.secret);
+
+    const rotated = await cli(["consent", "rotateWebhookSecret", endpoint.id, ...hooks]);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ id: endpoint.id, secret: expect.stringMatching(/^whsec_/), previous_secret_expires_at: expect.any(String) });
+
+    const deliveries = await cli(["consent", "listWebhookDeliveries", endpoint.id, "-p", "limit=5", ...hooks]);
+    expect(JSON.parse(deliveries.stdout)).toEqual({ deliveries: [] });
+
+    const deleted = await cli(["consent", "deleteWebhook", endpoint.id, ...hooks]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const again = await cli(["consent", "deleteWebhook", endpoint.id, ...hooks]);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stderr)).toMatchObject({ status: 404, type: "urn:consent-gateway:problem:not_found" });
+  });
+
+  it("the e2e client, which does not name webhooks:manage, is refused", async () => {
+    const run = await cli(["consent", "listWebhooks", "-s", server, "--basic", basic]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stderr)).toMatchObject({ status: 403 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { e2eBasic } from "./settings";
+import { e2eBasic, e2eHooksBasic } from "./settings";
 
 const base = inject("gatewayUrl");
 const METHODS = ["get", "post", "put", "patch", "delete"];
@@ -9,6 +9,7 @@ interface Operation {
   method: string;
   path: string;
   operationId: string;
+  tags?: string[];
   security?: unknown[];
   requestBody?: { content: Record<string, unknown> };
   parameters?: { name: string; in: string; required?: boolean }[];
@@ -74,6 +75,8 @@ describe("every operation the document lists is served as documented", () => {
       [
         "collectCopilotEvents",
         "confirmOptInWithToken",
+        "createWebhook",
+        "deleteWebhook",
         "getApiReference",
         "getHealth",
         "getOpenApiDocument",
@@ -85,11 +88,14 @@ describe("every operation the document lists is served as documented", () => {
         "listAudience",
         "listConsentEvents",
         "listOrganizationEvents",
+        "listWebhookDeliveries",
+        "listWebhooks",
         "optOutWithToken",
         "publishConsentEvent",
         "redirectToReference",
         "reportCopilotAnalysisConsentChanged",
         "requestDoubleOptIn",
+        "rotateWebhookSecret",
         "verifyConsentHistory",
       ].sort(),
     );
@@ -113,17 +119,33 @@ describe("every operation the document lists is served as documented", () => {
     }
   });
 
-  it("with credentials: reads answer 200 (a receipt of a history never seen: 404); writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
+  it("with credentials: reads answer 200 (a receipt of a history never seen, an unknown webhook endpoint: 404); writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
     for (const op of operations.filter(isSecured)) {
+      // Webhook management needs webhooks:manage, which the e2e client does not name.
+      const authorization = op.tags?.includes("webhooks") ? e2eHooksBasic : e2eBasic;
       if (!op.requestBody) {
-        await expectDocumented(op, await fetch(urlOf(op), { headers: { Authorization: e2eBasic } }), op.operationId === "getConsentReceipt" ? 404 : 200);
+        const missing = op.operationId === "getConsentReceipt" || op.path.includes("{id}");
+        await expectDocumented(op, await fetch(urlOf(op), { method: op.method, headers: { Authorization: authorization } }), missing ? 404 : 200);
         continue;
       }
       expect(Object.keys(op.requestBody.content)).toEqual(["application/json"]);
       const post = (contentType: string, body: string) =>
-        fetch(urlOf(op), { method: op.method, headers: { Authorization: e2eBasic, "Content-Type": contentType }, body });
+        fetch(urlOf(op), { method: op.method, headers: { Authorization: authorization, "Content-Type": contentType }, body });
       await expectDocumented(op, await post("application/json", "{}"), 400);
       await expectDocumented(op, await post("text/plain", "hello"), 415);
+    }
+  });
+
+  it("declares what the gateway POSTs to webhook endpoints as OpenAPI 3.1 webhooks", () => {
+    expect(Object.keys(document.webhooks).sort()).toEqual(["consent.erased", "consent.event"]);
+    for (const [name, item] of Object.entries<any>(document.webhooks)) {
+      expect(item.post.parameters.map((p: any) => [p.in, p.name, p.required])).toEqual([
+        ["header", "webhook-id", true],
+        ["header", "webhook-timestamp", true],
+        ["header", "webhook-signature", true],
+      ]);
+      const schema = document.components.schemas[item.post.requestBody.content["application/json"].schema.$ref.split("/").pop()];
+      expect(schema.properties.type.const ?? schema.properties.type.enum?.[0], name).toBe(name);
     }
   });
 });

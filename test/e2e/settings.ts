@@ -2,6 +2,11 @@ import { createHash } from "node:crypto";
 
 /** Credentials of the end-to-end gateway: client `e2e` with secret `e2e-secret` in `org-e2e`. */
 export const E2E_CLIENT = { id: "e2e", secret: "e2e-secret", organizationId: "org-e2e" };
+/** Clients that may manage webhooks (webhooks:manage is never implied): one in org-e2e, one in another organization. */
+export const E2E_HOOKS_CLIENT = { id: "e2e-hooks", secret: "e2e-hooks-secret", organizationId: "org-e2e" };
+export const E2E_OTHER_HOOKS_CLIENT = { id: "e2e-hooks-other", secret: "e2e-hooks-other-secret", organizationId: "org-e2e-other" };
+const HOOKS_SCOPES = ["consent:read", "consent:write", "webhooks:manage"];
+
 export const E2E_JWT_SECRET = "e2e-jwt-secret-that-is-long-enough-for-hs256";
 
 export const E2E_SETTINGS: Record<string, string> = {
@@ -11,6 +16,12 @@ export const E2E_SETTINGS: Record<string, string> = {
       secret_sha256: createHash("sha256").update(E2E_CLIENT.secret).digest("hex"),
       organization_id: E2E_CLIENT.organizationId,
     },
+    ...[E2E_HOOKS_CLIENT, E2E_OTHER_HOOKS_CLIENT].map(({ id, secret, organizationId }) => ({
+      id,
+      secret_sha256: createHash("sha256").update(secret).digest("hex"),
+      organization_id: organizationId,
+      scopes: HOOKS_SCOPES,
+    })),
     // The README's demo client, so its examples run as written.
     { id: "demo", secret_sha256: createHash("sha256").update("demo-secret").digest("hex"), organization_id: "org-demo" },
     {
@@ -34,7 +45,12 @@ export const E2E_SETTINGS: Record<string, string> = {
       kid: "577UlB08LRZC3SoaUT9DUqza6OUkOqNRmozlHlQChkc",
     },
   ]),
+  // The tests' webhook receivers listen on 127.0.0.1.
+  WEBHOOKS_ALLOW_LOCALHOST: "true",
   OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),
 };
 
-export const e2eBasic = `Basic ${Buffer.from(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`).toString("base64")}`;
+const basicOf = ({ id, secret }: { id: string; secret: string }) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+export const e2eBasic = basicOf(E2E_CLIENT);
+export const e2eHooksBasic = basicOf(E2E_HOOKS_CLIENT);
+export const e2eOtherHooksBasic = basicOf(E2E_OTHER_HOOKS_CLIENT);

@@ -4,6 +4,7 @@ import pkg from "../../../package.json";
 import { PAGE_HEADERS } from "../../pages/respond";
 import type { AppEnv } from "../app-env";
 import { IdempotencyKey } from "../idempotency";
+import { ConsentErasedWebhook, ConsentEventWebhook } from "../../webhooks/schemas";
 
 export const OPENAPI_INFO = {
   title: "Consent gateway",
@@ -56,6 +57,29 @@ const getHealth = createRoute({
   responses: { 204: { description: "The worker is up" } },
 });
 
+const WebhookHeaders = z.object({
+  "webhook-id": z.string().openapi({ description: "The message's id: the same on every attempt (de-duplicate on it)", example: "msg_2b7c0e6f1a9d4e3f8c5b6a7d8e9f0a1b" }),
+  "webhook-timestamp": z.string().openapi({ description: "Unix seconds when this attempt was signed", example: "1798761600" }),
+  "webhook-signature": z.string().openapi({ description: "Space-separated `v1,<base64 HMAC-SHA256>` signatures (two while a rotated-out secret still signs)" }),
+});
+
+/** What the gateway POSTs to webhook endpoints (README "Webhooks"), as OpenAPI 3.1 `webhooks`. */
+function declareWebhooks(app: OpenAPIHono<AppEnv>) {
+  for (const [name, schema, summary] of [
+    ["consent.event", ConsentEventWebhook, "A consent event reached the feed"],
+    ["consent.erased", ConsentErasedWebhook, "A person's history was erased: erase them too"],
+  ] as const) {
+    app.openAPIRegistry.registerWebhook({
+      method: "post",
+      path: name,
+      tags: ["webhooks"],
+      summary,
+      request: { headers: WebhookHeaders, body: { required: true, content: { "application/json": { schema } } } },
+      responses: { 200: { description: "Any 2xx: delivered. Anything else, a redirect or no answer in 10 s: retried with backoff for about 34 hours" } },
+    });
+  }
+}
+
 /** Serves the OpenAPI 3.1 document, generated from the zod schemas that validate requests, and its reference page. */
 export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -70,6 +94,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
     description: "An API client: base64(client_id:secret).",
   });
   app.openAPIRegistry.registerParameter("IdempotencyKey", IdempotencyKey);
+  declareWebhooks(app);
   const document = (origin: string) =>
     app.getOpenAPI31Document({
       openapi: "3.1.0",
@@ -79,6 +104,7 @@ export function serveOpenApi(app: OpenAPIHono<AppEnv>) {
         { name: "consent", description: "epilot Consent API" },
         { name: "copilot", description: "Copilot.cx Server API: consent endpoint" },
         { name: "proof", description: "Proof of consent: the hash chain and signed receipts" },
+        { name: "webhooks", description: "Consent changes pushed to the systems behind the gateway (Standard Webhooks)" },
         { name: "meta", description: "About this API" },
       ],
     });

@@ -356,6 +356,72 @@ export const operations = {
     "parameters": [],
     "body": null
   },
+  "listWebhooks": {
+    "method": "GET",
+    "path": "/v1/webhooks",
+    "summary": "Lists the organization's webhook endpoints (never their secrets)",
+    "public": false,
+    "parameters": [],
+    "body": null
+  },
+  "createWebhook": {
+    "method": "POST",
+    "path": "/v1/webhooks",
+    "summary": "Registers a webhook endpoint; answers its signing secret, shown only here",
+    "public": false,
+    "parameters": [],
+    "body": {
+      "contentType": "application/json",
+      "required": true
+    }
+  },
+  "deleteWebhook": {
+    "method": "DELETE",
+    "path": "/v1/webhooks/{id}",
+    "summary": "Removes a webhook endpoint: nothing more is delivered to it, not even what is queued",
+    "public": false,
+    "parameters": [
+      {
+        "name": "id",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
+  "rotateWebhookSecret": {
+    "method": "POST",
+    "path": "/v1/webhooks/{id}/rotate-secret",
+    "summary": "Gives the endpoint a new signing secret; the old one keeps signing beside it for 24 hours",
+    "public": false,
+    "parameters": [
+      {
+        "name": "id",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
+  "listWebhookDeliveries": {
+    "method": "GET",
+    "path": "/v1/webhooks/{id}/deliveries",
+    "summary": "The endpoint's recent delivery attempts: status, time, response code",
+    "public": false,
+    "parameters": [
+      {
+        "name": "id",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "limit",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
   "getOpenApiDocument": {
     "method": "GET",
     "path": "/openapi.json",

@@ -272,6 +272,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the organization's webhook endpoints (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Registers a webhook endpoint; answers its signing secret, shown only here
+         * @description Every consent event of the organization that reaches the feed (and every erasure) is POSTed to the endpoint, signed as Standard Webhooks says, filtered by topics and types when given. The URL must be https and must not name a private, loopback or link-local address or a local host name.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a webhook endpoint: nothing more is delivered to it, not even what is queued */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Gives the endpoint a new signing secret; the old one keeps signing beside it for 24 hours
+         * @description While both sign, webhook-signature carries two space-separated v1 signatures: a receiver that knows either secret verifies.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's recent delivery attempts: status, time, response code */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -341,70 +416,112 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "consent.event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A consent event reached the feed */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The message's id: the same on every attempt (de-duplicate on it) */
+                    "webhook-id": string;
+                    /** @description Unix seconds when this attempt was signed */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures (two while a rotated-out secret still signs) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConsentEventWebhook"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered. Anything else, a redirect or no answer in 10 s: retried with backoff for about 34 hours */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.erased": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A person's history was erased: erase them too */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The message's id: the same on every attempt (de-duplicate on it) */
+                    "webhook-id": string;
+                    /** @description Unix seconds when this attempt was signed */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256>` signatures (two while a rotated-out secret still signs) */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConsentErasedWebhook"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered. Anything else, a redirect or no answer in 10 s: retried with backoff for about 34 hours */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
-        /**
-         * @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…").
-         * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
-         */
-        IdempotencyKey: string;
-        /**
-         * @example {
-         *       "type": "OPT_IN",
-         *       "created_at": "1970-01-01T00:00:00.000Z",
-         *       "topic": "EMAIL_MARKETING",
-         *       "source": "www.frontend.epilot.cloud",
-         *       "organization_id": "123",
-         *       "identifier": "exampleuser@epilot.cloud",
-         *       "meta": {
-         *         "double_opt_in": true,
-         *         "source_type": "journey",
-         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
-         *         "ip_address": "1.1.1.1",
-         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
-         *       }
-         *     }
-         */
-        RecordedConsentEvent: components["schemas"]["ConsentEvent"] & {
-            /** @description With Prefer: return=receipt, the recorded event's signed receipt (a compact JWS) */
-            receipt?: string;
-        };
-        /**
-         * @description Consent Topic (what the person is opting into)
-         * @example EMAIL_MARKETING
-         */
-        ConsentTopic: string;
-        /**
-         * @description Consent Source (Origin of the Consent Event)
-         * @example www.frontend.epilot.cloud
-         */
-        ConsentSource: string;
-        /** @example 123 */
-        OrganizationId: string;
-        /**
-         * @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters.
-         * @example exampleuser@epilot.cloud
-         */
-        ConsentIdentifier: string;
-        /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. notice_version (a string) and notice_text_sha256 (64 hex characters), when sent, name the privacy notice the person was shown (State, Receipts). */
-        ConsentMeta: {
-            [key: string]: unknown;
-        };
-        EventProof: {
-            /** @description The API client id or the JWT subject that recorded it (absent for a person's own link) */
-            recorded_by?: string;
-            /** @description The X-Request-Id of the request that recorded it */
-            request_id?: string;
-            /** @description The caller's IP (CF-Connecting-IP) */
-            client_ip?: string;
+        ConsentEventWebhook: {
+            /** @enum {string} */
+            type: "consent.event";
             /**
-             * @description On the first event of a history recorded after the identifier's history was erased (DELETE /v1/consent/{identifier}): a new chain starts here
-             * @enum {boolean}
+             * Format: date-time
+             * @description When the event was recorded (its created_at)
              */
-            follows_erasure?: true;
+            timestamp: string;
+            data: components["schemas"]["ConsentEvent"];
         };
         /**
+         * @description The event as listOrganizationEvents lists it, with seq and hash
          * @example {
          *       "type": "OPT_IN",
          *       "created_at": "1970-01-01T00:00:00.000Z",
@@ -443,6 +560,77 @@ export interface components {
             /** @description Hex SHA-256 over the RFC 8785 canonical form of the event's chained fields and prev_hash (README "Tamper-evident history") */
             hash?: string;
             proof?: components["schemas"]["EventProof"];
+        };
+        /**
+         * @description Consent Topic (what the person is opting into)
+         * @example EMAIL_MARKETING
+         */
+        ConsentTopic: string;
+        /**
+         * @description Consent Source (Origin of the Consent Event)
+         * @example www.frontend.epilot.cloud
+         */
+        ConsentSource: string;
+        /** @example 123 */
+        OrganizationId: string;
+        /**
+         * @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters.
+         * @example exampleuser@epilot.cloud
+         */
+        ConsentIdentifier: string;
+        /** @description Any JSON object, stored exactly as sent: at most 32768 bytes serialised and 10 levels deep. notice_version (a string) and notice_text_sha256 (64 hex characters), when sent, name the privacy notice the person was shown (State, Receipts). */
+        ConsentMeta: {
+            [key: string]: unknown;
+        };
+        EventProof: {
+            /** @description The API client id or the JWT subject that recorded it (absent for a person's own link) */
+            recorded_by?: string;
+            /** @description The X-Request-Id of the request that recorded it */
+            request_id?: string;
+            /** @description The caller's IP (CF-Connecting-IP) */
+            client_ip?: string;
+            /**
+             * @description On the first event of a history recorded after the identifier's history was erased (DELETE /v1/consent/{identifier}): a new chain starts here
+             * @enum {boolean}
+             */
+            follows_erasure?: true;
+        };
+        ConsentErasedWebhook: {
+            /** @enum {string} */
+            type: "consent.erased";
+            /** Format: date-time */
+            timestamp: string;
+            data: {
+                identifier: components["schemas"]["ConsentIdentifier"];
+                /** Format: date-time */
+                erased_at: string;
+            };
+        };
+        /**
+         * @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…").
+         * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
+         */
+        IdempotencyKey: string;
+        /**
+         * @example {
+         *       "type": "OPT_IN",
+         *       "created_at": "1970-01-01T00:00:00.000Z",
+         *       "topic": "EMAIL_MARKETING",
+         *       "source": "www.frontend.epilot.cloud",
+         *       "organization_id": "123",
+         *       "identifier": "exampleuser@epilot.cloud",
+         *       "meta": {
+         *         "double_opt_in": true,
+         *         "source_type": "journey",
+         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+         *         "ip_address": "1.1.1.1",
+         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+         *       }
+         *     }
+         */
+        RecordedConsentEvent: components["schemas"]["ConsentEvent"] & {
+            /** @description With Prefer: return=receipt, the recorded event's signed receipt (a compact JWS) */
+            receipt?: string;
         };
         Problem: {
             /** @example urn:consent-gateway:problem:validation */
@@ -818,6 +1006,75 @@ export interface components {
             alg: "EdDSA" | "ES256";
             /** @enum {string} */
             use: "sig";
+        };
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret (Standard Webhooks), shown only in this answer: keep it to verify webhook-signature
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookEndpoint: {
+            /** @example wh_3b0c1f0e2d9a4c6b8e7f5a4d3c2b1a09 */
+            id: string;
+            url: string;
+            topics?: components["schemas"]["ConsentTopic"][];
+            types?: ("OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN" | "consent.erased")[];
+            description?: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description After a rotation: until when the previous secret still signs beside the current one
+             */
+            previous_secret_expires_at?: string;
+        };
+        /**
+         * @example {
+         *       "url": "https://crm.example.com/hooks/consent",
+         *       "topics": [
+         *         "EMAIL_MARKETING"
+         *       ],
+         *       "description": "CRM sync"
+         *     }
+         */
+        WebhookRequestBody: {
+            /**
+             * Format: uri
+             * @description Where to POST: https, not a private, loopback or link-local address nor a localhost or .local name (the name is not resolved). With WEBHOOKS_ALLOW_LOCALHOST=true also http://127.0.0.1:* and http://localhost:*
+             * @example https://crm.example.com/hooks/consent
+             */
+            url: string;
+            /** @description Only events on these topics (default: every topic). An erasure spans every topic, so this never filters consent.erased */
+            topics?: components["schemas"]["ConsentTopic"][];
+            /** @description Only these event types, and consent.erased only if listed (default: everything) */
+            types?: ("OPT_IN" | "OPT_OUT" | "DOUBLE_OPT_IN_REQUESTED" | "DOUBLE_OPT_IN" | "consent.erased")[];
+            description?: string;
+        };
+        WebhookList: {
+            webhooks: components["schemas"]["WebhookEndpoint"][];
+        };
+        WebhookDeliveryList: {
+            /** @description Newest first, kept 30 days */
+            deliveries: components["schemas"]["WebhookDelivery"][];
+        };
+        WebhookDelivery: {
+            /** @description The webhook-id header: the same on every attempt of one message */
+            webhook_id: string;
+            /** @enum {string} */
+            type: "consent.event" | "consent.erased";
+            attempt: number;
+            /**
+             * @description delivered: answered 2xx. retrying: will be tried again. failed: the last attempt (the message went to the dead-letter queue). dropped: the event was erased before delivery
+             * @enum {string}
+             */
+            status: "delivered" | "retrying" | "failed" | "dropped";
+            /** @description The endpoint's HTTP status, when it answered */
+            response_status?: number;
+            /** @description Why no answer came (a timeout, a refused connection) */
+            error?: string;
+            /** Format: date-time */
+            attempted_at: string;
         };
     };
     responses: never;
@@ -2259,6 +2516,431 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReceiptKeySet"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRequestBody"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed, with its delivery log */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The organization has no webhook endpoint with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint and its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The organization has no webhook endpoint with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The organization has no webhook endpoint with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -1,5 +1,6 @@
 import { errorFields, log } from "../../log";
 import type { FeedEntry } from "../event-record";
+import { planWebhooks } from "../webhooks/announce";
 
 /**
  * One row into the feed, only if its predecessor is there (or it is the first): the feed's order
@@ -25,6 +26,9 @@ const INSERT_IN_ORDER = `
   ON CONFLICT (organization_id, identifier, sequence) DO UPDATE SET
     identifier_hash = excluded.identifier_hash, hash = excluded.hash, prev_hash = excluded.prev_hash, commitments = excluded.commitments, proof = excluded.proof
   WHERE consent_events.hash IS NULL AND excluded.hash IS NOT NULL`;
+/** The same, answering where the row is, for an event a webhook endpoint wants (storage/webhooks/announce.ts). */
+const INSERT_IN_ORDER_RETURNING = `${INSERT_IN_ORDER}
+  RETURNING position, feed_position`;
 
 /**
  * The audience row of the event's (organization, topic, identifier), moved forward to it if it is
@@ -83,27 +87,32 @@ async function tell(env: Env, entry: FeedEntry, what: string, call: () => Promis
  */
 export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env, db: D1Database = env.DB): Promise<void> {
   const messages = [...batch.messages].sort((a, b) => byLedgerThenSequence(a.body, b.body));
+  const webhooks = await planWebhooks(env, db, messages.map((m) => m.body));
   let results: D1Result[];
+  let lead: D1Result[];
   try {
     // Per event, its row and its audience row: one write call, one transaction.
-    const written = await db.batch(
-      messages.flatMap(({ body: e }) => [
+    const written = await db.batch([
+      ...webhooks.lead,
+      ...messages.flatMap(({ body: e }) => [
         db
-          .prepare(INSERT_IN_ORDER)
+          .prepare(webhooks.wants(e) ? INSERT_IN_ORDER_RETURNING : INSERT_IN_ORDER)
           // `?? null`: a message sent by a worker from before occurred_at lacks the field.
           .bind(...insertArgs(e)),
         db
           .prepare(e.type === "DOUBLE_OPT_IN_REQUESTED" ? UPSERT_REQUEST : UPSERT_DECISION)
           .bind(e.organizationId, e.identifier, e.sequence, e.type, e.topic, e.hash, null, e.createdAt),
       ]),
-    );
-    results = written.filter((_, i) => i % 2 === 0);
+    ]);
+    lead = written.slice(0, webhooks.lead.length);
+    results = written.slice(webhooks.lead.length).filter((_, i) => i % 2 === 0);
   } catch (error) {
     log(env, "warn", "D1 feed write failed; the batch will be retried", { queue: batch.queue, messages: messages.length, ...errorFields(error) });
     batch.retryAll({ delaySeconds: RETRY_DELAY_SECONDS });
     return;
   }
   log(env, "debug", "fed", { rows: messages.length, inserted: results.filter((r) => r.meta.changes > 0).length });
+  await webhooks.announce(env, lead, results, messages.map((m) => m.body));
 
   // Not inserted: D1 has it already (a redelivery), its generation was erased (dropped), or it waits
   // for its predecessor or for the erasure before its generation.
