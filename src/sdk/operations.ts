@@ -149,6 +149,23 @@ export const operations = {
     ],
     "body": null
   },
+  "importConsentEvents": {
+    "method": "POST",
+    "path": "/v1/consent/import",
+    "summary": "Imports up to 1,000 consent events from another system, with when they happened",
+    "public": false,
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
+    "body": {
+      "contentType": "application/x-ndjson",
+      "required": true
+    }
+  },
   "getConsentReceipt": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/receipts/{seq}",

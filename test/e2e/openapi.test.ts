@@ -80,6 +80,7 @@ describe("every operation the document lists is served as documented", () => {
         "getConsentReceipt",
         "getConsentState",
         "getReceiptKeys",
+        "importConsentEvents",
         "handleOptInWithToken",
         "handleOptOutWithToken",
         "listAudience",
