@@ -2,6 +2,9 @@
 import type { OperationInfo } from "../sdk/operation-table";
 import { UsageError } from "./usage";
 
+/** application/json and application/*+json (not application/x-ndjson, whose lines are JSON but whose body is not). */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
 async function readStdin(stdin: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
@@ -28,7 +31,7 @@ export async function commandLineBody(
   guided: boolean,
   contentType?: string,
 ): Promise<unknown> {
-  const read = contentType === undefined || /json\s*(;|$)/i.test(contentType) ? parseJsonBody : (text: string) => text;
+  const read = contentType === undefined || JSON_MEDIA_TYPE.test(contentType.split(";")[0]!.trim()) ? parseJsonBody : (text: string) => text;
   if (data !== undefined) {
     if (!info.body) throw new UsageError(`${operationId} takes no request body`);
     return read(data, "-d");

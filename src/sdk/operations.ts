@@ -162,7 +162,7 @@ export const operations = {
       }
     ],
     "body": {
-      "contentType": "application/x-ndjson",
+      "contentType": "application/json",
       "required": true
     }
   },
