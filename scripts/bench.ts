@@ -202,8 +202,8 @@ type Load = Pick<autocannon.Request, "method" | "path" | "headers" | "body" | "s
 /** Events the gateway answered 2xx to: what the D1 index must eventually hold. */
 let eventsWritten = 0;
 
-async function drive(baseUrl: string, load: Load, connections: number, seconds: number): Promise<Measured> {
-  const result = await autocannon({ url: baseUrl, connections, duration: seconds, timeout: 10, requests: [load] });
+async function drive(baseUrl: string, load: Load, connections: number, seconds: number, timeout = 10): Promise<Measured> {
+  const result = await autocannon({ url: baseUrl, connections, duration: seconds, timeout, requests: [load] });
   return {
     rps: result.requests.total / result.duration,
     p50: result.latency.p50,
@@ -358,6 +358,94 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await stopAll();
     process.exit(130);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// `npm run bench -- --scenario import`: events/s through bulk import against single publishes
+
+const IMPORT_TARGET = 5;
+const IMPORT_BATCH = 1000;
+
+/** An NDJSON body of IMPORT_BATCH events, `perIdentifier` to each identifier (1: every event to an identifier of its own, as publish, distinct identifiers). */
+function importBatch(perIdentifier: number): string {
+  const occurredAt = Date.now() - 3_600_000;
+  let text = "";
+  let identifier = "";
+  for (let i = 0; i < IMPORT_BATCH; i++) {
+    if (i % perIdentifier === 0) identifier = unique("imported") + "@example.com";
+    const type = i % 2 ? "OPT_OUT" : "OPT_IN";
+    text += JSON.stringify({ event_id: `${identifier}-${i}`, type, topic: "BENCH", identifier, source: "bench", meta: { bench: true }, occurred_at: new Date(occurredAt + i).toISOString() }) + "\n";
+  }
+  return text;
+}
+
+/**
+ * The import scenario alone, on the gateway alone: single publishes to distinct identifiers (after
+ * a warm-up), then imports of IMPORT_BATCH events (10 to each identifier, then to distinct
+ * identifiers); events/s of each and the ratio to publishes. Exits 1 if the distinct-identifier ratio
+ * misses IMPORT_TARGET or a request failed.
+ */
+async function benchImport(): Promise<never> {
+  let failed = false;
+  try {
+    console.error("Starting the gateway under wrangler dev…");
+    gateway = await startWranglerDev(gatewaySettings, { onOutput: readGatewayOutput });
+    const gw = gateway.baseUrl;
+    const publishes = { method: "POST", path: "/v1/consent/publish", headers: gatewayHeaders, setupRequest: (req: any) => ({ ...req, body: publishBody(unique("person") + "@example.com") }) } satisfies Load;
+    const importHeaders = { "Content-Type": "application/x-ndjson", Authorization: auth };
+    const connections = plan.levels[0]!;
+    // An import request carries 1,000 events: two at once keep the ledgers as busy as 10 publishes.
+    const importConnections = 2;
+    const seconds = Math.max(plan.seconds, 5);
+    console.error(`publish, distinct identifiers: ${connections} connections, ${seconds} s…`);
+    await drive(gw, publishes, connections, plan.firstWarmupSeconds);
+    const single = await drive(gw, publishes, connections, seconds);
+    eventsWritten += single.ok;
+    await settle();
+    const lines = [`publish, distinct identifiers (${connections} conns): ${single.rps.toFixed(0)} events/s (p50 ${single.p50} ms, ${single.errors} errors)`];
+    let distinctRatio = 0;
+    let errors = single.errors;
+    // Timed end to end, not by autocannon: one import request takes seconds, longer than a run of it.
+    for (const perIdentifier of [10, 1]) {
+      const label = perIdentifier === 1 ? "to distinct identifiers" : `${perIdentifier} to each identifier`;
+      const requests = 4;
+      console.error(`import, ${requests} requests of ${IMPORT_BATCH} events ${label}, ${importConnections} at a time…`);
+      const started = performance.now();
+      await pool(requests, importConnections, async () => {
+        const response = await fetch(`${gw}/v1/consent/import`, { method: "POST", headers: importHeaders, body: importBatch(perIdentifier) });
+        const answer = (await response.json()) as { stored?: number };
+        if (!response.ok || answer.stored !== IMPORT_BATCH) errors++;
+      });
+      const rate = (requests * IMPORT_BATCH) / ((performance.now() - started) / 1000);
+      eventsWritten += requests * IMPORT_BATCH;
+      const ratio = rate / single.rps;
+      if (perIdentifier === 1) distinctRatio = ratio;
+      lines.push(
+        `import, ${IMPORT_BATCH} events a request ${label} (${importConnections} at a time): ${rate.toFixed(0)} events/s: ${ratio.toFixed(1)}x publish` +
+          (perIdentifier === 1 ? `   target >= ${IMPORT_TARGET}x   ${ratio >= IMPORT_TARGET ? "ok" : "MISSED"}` : ""),
+      );
+      await settle();
+    }
+    failed = errors > 0 || crossRequest.length > 0 || !(distinctRatio >= IMPORT_TARGET);
+    console.log(`\nBench, import scenario: wrangler dev (local), ${cpus().length} cores`);
+    for (const text of lines) console.log(text);
+    console.log(`Uncaught / cross-request lines in the gateway's output: ${crossRequest.length}`);
+  } catch (error) {
+    failed = true;
+    console.error(`The import scenario could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+  await stopAll();
+  process.exit(failed ? 1 : 0);
+}
+
+const scenarioFlag = process.argv.indexOf("--scenario");
+if (scenarioFlag >= 0) {
+  const wanted = process.argv[scenarioFlag + 1];
+  if (wanted !== "import") {
+    console.error(`--scenario: the one scenario that runs on its own is "import" (got ${wanted ?? "nothing"})`);
+    process.exit(2);
+  }
+  await benchImport();
 }
 
 const levels = plan.levels.join(" and ");

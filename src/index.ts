@@ -7,6 +7,7 @@ import type { AppEnv } from "./http/app-env";
 import { collectApi } from "./http/copilot/collect";
 import { copilotApi } from "./http/copilot/consent";
 import { epilotApi } from "./http/epilot/routes";
+import { importApi } from "./http/epilot/import";
 import { linkPages } from "./http/links/routes";
 import { serveOpenApi } from "./http/meta/openapi";
 import { proofApi } from "./http/proof/routes";
@@ -35,6 +36,7 @@ app.use(
   }),
 );
 app.route("/", epilotApi);
+app.route("/", importApi);
 app.route("/", proofApi);
 app.route("/", rightsApi);
 app.route("/", copilotApi);

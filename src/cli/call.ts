@@ -13,6 +13,10 @@ import { commandLineParams } from "./params";
 import { chooseProfile, readProfiles, type Profile } from "./profiles";
 import { UsageError } from "./usage";
 
+/** A header's value among `headers`, whatever the case of its name. */
+const headerValue = (headers: Record<string, string>, name: string) =>
+  Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+
 export async function consentCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, CALL_OPTIONS);
   const definition = await loadDefinition(values.definition);
@@ -34,7 +38,7 @@ export async function consentCommand(args: string[], io: Io): Promise<number> {
   if (values.guided && values["no-interactive"]) throw new UsageError("--guided and --no-interactive exclude each other");
 
   const params = commandLineParams(operationId, info, values.param, pathArgs);
-  const given = await commandLineBody(operationId, info, values.data, io.stdin, values.guided === true);
+  const given = await commandLineBody(operationId, info, values.data, io.stdin, values.guided === true, headerValue(parseHeaders(values.header), "Content-Type"));
   const body = await completeCall(definition, operationId, params, given, values, io.stdin);
 
   // Where and as whom.

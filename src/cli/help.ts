@@ -15,7 +15,8 @@ export const USAGE = `Usage:
 
 Flags:
   -p key=value          a parameter (path, query or header), repeatable
-  -d '<json>'           the request body (or pipe it on stdin)
+  -d '<json>'           the request body (or pipe it on stdin); JSON unless -H 'Content-Type: …' names
+                        another type (e.g. application/x-ndjson: the text is sent as it is)
   -H 'Key: Value'       a request header, repeatable
   -t, --token <token>   Bearer token (JWT); default: $CONSENT_GATEWAY_TOKEN, then the profile's
   --basic <id:secret>   HTTP Basic credentials of an API client instead of a token

@@ -43,3 +43,17 @@ export class EventNotFound extends Error {
     super(`the history holds no event ${seq}`);
   }
 }
+
+/**
+ * An import whose ledgers did not all take their events: the others did (each identifier's are all
+ * or none), so sending the same request again is safe: what was stored is then a duplicate.
+ */
+export class ImportInterrupted extends Error {
+  constructor(
+    readonly failed: number,
+    readonly identifiers: number,
+    options: ErrorOptions,
+  ) {
+    super(`${failed} of ${identifiers} identifiers' ledgers failed to take their imported events`, options);
+  }
+}

@@ -306,3 +306,67 @@ export const ErasureAnswer = z
     },
   });
 export type ErasureAnswer = z.infer<typeof ErasureAnswer>;
+
+/** One reason a request (or an imported line) was refused, as problem details and import results list it (http/api-error.ts FieldError). */
+export const FieldErrorSchema = z.object({
+  location: z.enum(["body", "query", "path", "header"]),
+  path: z.string().openapi({ example: "identifier" }),
+  code: z.string().openapi({ example: "required" }),
+  message: z.string().openapi({ example: "is required" }),
+  expected: z.string().optional(),
+});
+
+/** A bulk import takes at most this many events a request (README "Bulk import"). */
+export const IMPORT_MAX_EVENTS = 1000;
+
+/** When an imported event happened, by the clock of the system it comes from: kept as sent. */
+const OccurredAt = z.iso
+  .datetime({ offset: true })
+  .superRefine((text, ctx) => {
+    const time = Date.parse(text);
+    if (time > Date.now()) ctx.addIssue({ code: "custom", message: "must not be in the future", params: { code: "too_big" } });
+    else if (!(time >= EARLIEST)) ctx.addIssue({ code: "custom", message: "must not be before 1970-01-01T00:00:00Z", params: { code: "out_of_range" } });
+  })
+  .openapi({ format: "date-time", description: "When the event happened (ISO 8601 with an offset, not in the future); kept as sent, as the event's occurred_at", example: "2024-03-01T09:30:00+01:00" });
+
+/**
+ * One event of a bulk import: a publish body (same fields, same rules, OPT_IN or OPT_OUT only) with
+ * the sender's id for it and when it happened.
+ */
+export const ImportedConsentEvent = ConsentEventRequestBody.extend({
+  event_id: cleanText(z.string().min(1).max(200)).openapi({
+    description: "The sender's unique id of the event: importing it again for the same identifier records nothing (answered duplicate)",
+    example: "crm-export-2024-000001",
+  }),
+  occurred_at: OccurredAt,
+}).openapi("ImportedConsentEvent", {
+  example: { event_id: "crm-export-2024-000001", ...SEED_EVENT_REQUEST, occurred_at: "2024-03-01T09:30:00+01:00" },
+});
+export type ImportedConsentEvent = z.infer<typeof ImportedConsentEvent>;
+
+export const ImportLineResult = z
+  .object({
+    line: z.number().int().min(1).openapi({ description: "The event's line in the NDJSON body (blank lines counted), or its place in the JSON array, from 1" }),
+    event_id: z.string().optional().openapi({ description: "The line's event_id, when it has one that is a string" }),
+    status: z.enum(["stored", "duplicate", "refused"]),
+    seq: z.number().int().min(1).optional().openapi({ description: "Stored: the event's place in the identifier's history" }),
+    errors: z.array(FieldErrorSchema).optional().openapi({ description: "Refused: each field and what is wrong, with the codes publish answers (paths inside the event)" }),
+  })
+  .openapi("ImportLineResult");
+export type ImportOutcomeLine = z.infer<typeof ImportLineResult>;
+
+export const ImportResult = z
+  .object({
+    stored: z.number().int().min(0),
+    duplicates: z.number().int().min(0),
+    refused: z.number().int().min(0),
+    results: z.array(ImportLineResult).openapi({ description: "One per event, in request order" }),
+  })
+  .openapi("ImportResult", {
+    example: { stored: 1, duplicates: 1, refused: 1, results: [
+      { line: 1, event_id: "crm-1", status: "stored", seq: 1 },
+      { line: 2, event_id: "crm-2", status: "duplicate" },
+      { line: 3, event_id: "crm-3", status: "refused", errors: [{ location: "body", path: "type", code: "invalid_value", message: 'Invalid option: expected one of "OPT_IN"|"OPT_OUT"' }] },
+    ] },
+  });
+export type ImportResult = z.infer<typeof ImportResult>;

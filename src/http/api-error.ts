@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KeysUnavailable, MissingScope, Unauthenticated } from "../auth/errors";
 import { ConfigError } from "../config";
-import { ConsentWithdrawn, EventNotFound, FieldRefused, LinkRefused } from "../consent/errors";
+import { ConsentWithdrawn, EventNotFound, FieldRefused, ImportInterrupted, LinkRefused } from "../consent/errors";
 import { errorFields, log } from "../log";
 
 /** Where a bad value was found: the request body, the query string, a path parameter or a header. */
@@ -118,6 +118,15 @@ export function toApiError(error: unknown, c: Context): ApiError {
   }
   if (error instanceof EventNotFound) return new ApiError("not_found", `The identifier's history holds no event ${error.seq}.`);
   if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
+  if (error instanceof ImportInterrupted) {
+    log(c.env, "warn", "an import was interrupted; asked the caller to send it again", { request_id, failed: error.failed, identifiers: error.identifiers, ...errorFields(error.cause) });
+    return new ApiError(
+      "unavailable",
+      `The events of ${error.failed} of the request's ${error.identifiers} identifiers could not be recorded (the others were). Send the same request again: what was stored is then answered as duplicate.`,
+      [],
+      { "Retry-After": "1" },
+    );
+  }
   if (isOverloaded(error)) {
     log(c.env, "warn", "a store is overloaded; asked the caller to retry", { request_id, ...errorFields(error) });
     return new ApiError("overloaded", "The gateway is busy for a moment; nothing was recorded. Try again shortly.", [], { "Retry-After": "1" });

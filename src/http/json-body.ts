@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { ApiError, PayloadTooLarge } from "./api-error";
@@ -17,28 +18,34 @@ const requireJsonType = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-const limitSize = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new PayloadTooLarge(MAX_BODY_BYTES);
-  },
-});
+/** Refuses a body over `maxBytes` with 413. */
+export const limitBody = (maxBytes: number) =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLarge(maxBytes);
+    },
+  });
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The body as strict UTF-8 text (read from Hono's body cache), or a 400. */
+export async function bodyText(c: Context<AppEnv>): Promise<string> {
+  try {
+    return utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new ApiError("validation", "The request body is not valid UTF-8.", [
+      { location: "body", path: "", code: "invalid_utf8", message: "is not valid UTF-8" },
+    ]);
+  }
+}
 
 /**
  * Reads the body as strict UTF-8 JSON and refuses what would not be stored exactly as sent
  * (see strict-json.ts). The bytes stay in Hono's body cache, where the route's validator parses them.
  */
 const requireFaithfulJson = createMiddleware<AppEnv>(async (c, next) => {
-  let text: string;
-  try {
-    text = utf8.decode(await c.req.arrayBuffer());
-  } catch {
-    throw new ApiError("validation", "The request body is not valid UTF-8.", [
-      { location: "body", path: "", code: "invalid_utf8", message: "is not valid UTF-8" },
-    ]);
-  }
+  const text = await bodyText(c);
   const problem = inspectJson(text);
   if (problem?.code === "malformed_json") {
     throw new ApiError("validation", `The request body is not valid JSON (${problem.message}).`, [
@@ -50,4 +57,4 @@ const requireFaithfulJson = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** Guards for a route that takes a JSON body: 415 for another media type, 413 above 1 MiB, 400 for unfaithful JSON. */
-export const jsonBody = [requireJsonType, limitSize, requireFaithfulJson] as const;
+export const jsonBody = [requireJsonType, limitBody(MAX_BODY_BYTES), requireFaithfulJson] as const;

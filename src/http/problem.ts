@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ERROR_KINDS, toApiError, type ApiError, type ErrorKind } from "./api-error";
 import type { AppEnv } from "./app-env";
+import { FieldErrorSchema } from "../consent/schemas";
 
 export const problemType = (kind: ErrorKind) => `urn:consent-gateway:problem:${kind}`;
 
@@ -13,17 +14,7 @@ export const Problem = z
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string().openapi({ example: "The request body is invalid." }),
     request_id: z.string().openapi({ description: "The request's X-Request-Id: quote it when reporting a problem", example: "3f2c5e9a-8d0b-4f7e-9a51-6c2d1e0b7a44" }),
-    errors: z
-      .array(
-        z.object({
-          location: z.enum(["body", "query", "path", "header"]),
-          path: z.string().openapi({ example: "identifier" }),
-          code: z.string().openapi({ example: "required" }),
-          message: z.string().openapi({ example: "is required" }),
-          expected: z.string().optional(),
-        }),
-      )
-      .optional(),
+    errors: z.array(FieldErrorSchema).optional(),
   })
   .openapi("Problem");
 

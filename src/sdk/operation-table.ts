@@ -78,9 +78,9 @@ export function isRequired(parameter: { in: string; required?: boolean }): boole
   return parameter.in === "path" || parameter.required === true;
 }
 
-/** The media type a body is sent as: the first JSON one offered, else the first. */
+/** The media type a body is sent as: the first JSON one offered (application/json or …+json, not x-ndjson), else the first. */
 export function preferredMediaType(contentTypes: string[]): string | undefined {
-  return contentTypes.find((type) => /json/i.test(type)) ?? contentTypes[0];
+  return contentTypes.find((type) => /^application\/([\w.-]+\+)?json$/i.test(type)) ?? contentTypes[0];
 }
 
 /** The operations of `document` by operationId, in document order. */

@@ -183,6 +183,30 @@ describe("calling operations", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ identifier, topic: "NEWSLETTER", meta: { via: "stdin" } });
   });
 
+  it("imports an NDJSON file (-H Content-Type: application/x-ndjson), from stdin and with -d", async () => {
+    const [a, b] = [unique("import-a"), unique("import-b")];
+    const file = path.join(scratch, "events.ndjson");
+    const lines = [
+      { event_id: `crm-${a}`, type: "OPT_IN", topic: "NEWSLETTER", identifier: a, occurred_at: "2024-03-01T09:30:00+01:00" },
+      { event_id: `crm-${b}`, type: "OPT_OUT", topic: "NEWSLETTER", identifier: b, occurred_at: "2024-03-02T09:30:00Z" },
+    ];
+    writeFileSync(file, lines.map((line) => JSON.stringify(line)).join("\n") + "\n");
+    const ndjson = ["-H", "Content-Type: application/x-ndjson"];
+    const piped = await cli(["consent", "importConsentEvents", "-s", server, "--basic", basic, ...ndjson, "--json"], { input: readFileSync(file, "utf8") });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(JSON.parse(piped.stdout)).toMatchObject({ stored: 2, duplicates: 0, refused: 0, results: [{ line: 1, status: "stored", seq: 1 }, { line: 2, status: "stored", seq: 1 }] });
+    const again = await cli(["consent", "importConsentEvents", "-s", server, "--basic", basic, ...ndjson, "-d", readFileSync(file, "utf8")]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ stored: 0, duplicates: 2 });
+    // Without the header the CLI reads the body as JSON, and NDJSON is not.
+    const unlabelled = await cli(["consent", "importConsentEvents", "-s", server, "--basic", basic], { input: readFileSync(file, "utf8") });
+    expect(unlabelled.code).toBe(2);
+    expect(unlabelled.stderr).toMatch(/the body on stdin is not valid JSON/);
+    // A JSON array needs no header.
+    const array = await cli(["consent", "importConsentEvents", "-s", server, "--basic", basic, "-d", JSON.stringify(lines)]);
+    expect(JSON.parse(array.stdout)).toMatchObject({ duplicates: 2 });
+  });
+
   it("publishes with --guided, answered in a terminal, then lists what it recorded", async () => {
     const identifier = unique("guided");
     const steps: [RegExp, string][] = [

@@ -176,6 +176,23 @@ export const operations = {
       "required": true
     }
   },
+  "importConsentEvents": {
+    "method": "POST",
+    "path": "/v1/consent/import",
+    "summary": "Imports up to 1,000 consent events from another system, with when they happened",
+    "public": false,
+    "parameters": [
+      {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false
+      }
+    ],
+    "body": {
+      "contentType": "application/json",
+      "required": true
+    }
+  },
   "getConsentReceipt": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/receipts/{seq}",

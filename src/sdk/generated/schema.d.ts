@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports up to 1,000 consent events from another system, with when they happened
+         * @description Takes 1 to 1000 events as NDJSON (application/x-ndjson, one per line) or a JSON array (application/json), each a publish body with event_id and occurred_at. Each event is checked on its own: a bad one is refused in its result (with the codes publish answers) and the others are still recorded. Each identifier's events are appended in occurred_at order, all or none, and reach the feed as publishes do. An event_id the identifier's history already holds records nothing (duplicate), so a file may be sent again. Only OPT_IN and OPT_OUT are importable.
+         */
+        post: operations["importConsentEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}/receipts/{seq}": {
         parameters: {
             query?: never;
@@ -607,6 +627,59 @@ export interface components {
             };
         };
         /**
+         * @example {
+         *       "event_id": "crm-export-2024-000001",
+         *       "type": "OPT_IN",
+         *       "topic": "EMAIL_MARKETING",
+         *       "source": "www.frontend.epilot.cloud",
+         *       "identifier": "exampleuser@epilot.cloud",
+         *       "meta": {
+         *         "double_opt_in": true,
+         *         "source_type": "journey",
+         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+         *         "ip_address": "1.1.1.1",
+         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+         *       },
+         *       "occurred_at": "2024-03-01T09:30:00+01:00"
+         *     }
+         */
+        ImportedConsentEvent: components["schemas"]["ConsentEventRequestBody"] & {
+            /**
+             * @description The sender's unique id of the event: importing it again for the same identifier records nothing (answered duplicate)
+             * @example crm-export-2024-000001
+             */
+            event_id: string;
+            /**
+             * Format: date-time
+             * @description When the event happened (ISO 8601 with an offset, not in the future); kept as sent, as the event's occurred_at
+             * @example 2024-03-01T09:30:00+01:00
+             */
+            occurred_at: string;
+        };
+        /**
+         * @example {
+         *       "type": "OPT_IN",
+         *       "topic": "EMAIL_MARKETING",
+         *       "source": "www.frontend.epilot.cloud",
+         *       "identifier": "exampleuser@epilot.cloud",
+         *       "meta": {
+         *         "double_opt_in": true,
+         *         "source_type": "journey",
+         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
+         *         "ip_address": "1.1.1.1",
+         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
+         *       }
+         *     }
+         */
+        ConsentEventRequestBody: {
+            /** @enum {string} */
+            type: "OPT_IN" | "OPT_OUT";
+            topic: components["schemas"]["ConsentTopic"];
+            source?: components["schemas"]["ConsentSource"];
+            identifier: components["schemas"]["ConsentIdentifier"];
+            meta?: components["schemas"]["ConsentMeta"];
+        };
+        /**
          * @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…").
          * @example 8e03978e-40d5-43e8-bc93-6894a57f9324
          */
@@ -657,29 +730,6 @@ export interface components {
                 message: string;
                 expected?: string;
             }[];
-        };
-        /**
-         * @example {
-         *       "type": "OPT_IN",
-         *       "topic": "EMAIL_MARKETING",
-         *       "source": "www.frontend.epilot.cloud",
-         *       "identifier": "exampleuser@epilot.cloud",
-         *       "meta": {
-         *         "double_opt_in": true,
-         *         "source_type": "journey",
-         *         "source_id": "0e4f2a26-14f0-4ada-9294-a7d7a0b9b214",
-         *         "ip_address": "1.1.1.1",
-         *         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.114 Safari/537.36"
-         *       }
-         *     }
-         */
-        ConsentEventRequestBody: {
-            /** @enum {string} */
-            type: "OPT_IN" | "OPT_OUT";
-            topic: components["schemas"]["ConsentTopic"];
-            source?: components["schemas"]["ConsentSource"];
-            identifier: components["schemas"]["ConsentIdentifier"];
-            meta?: components["schemas"]["ConsentMeta"];
         };
         DoubleOptInLinks: {
             event: components["schemas"]["ConsentEvent"];
@@ -782,6 +832,68 @@ export interface components {
             total: number;
             /** @description Present when older events follow: pass it as cursor for the next page, which then never overlaps this one, whatever is appended meanwhile */
             next_cursor?: string;
+        };
+        /**
+         * @example {
+         *       "stored": 1,
+         *       "duplicates": 1,
+         *       "refused": 1,
+         *       "results": [
+         *         {
+         *           "line": 1,
+         *           "event_id": "crm-1",
+         *           "status": "stored",
+         *           "seq": 1
+         *         },
+         *         {
+         *           "line": 2,
+         *           "event_id": "crm-2",
+         *           "status": "duplicate"
+         *         },
+         *         {
+         *           "line": 3,
+         *           "event_id": "crm-3",
+         *           "status": "refused",
+         *           "errors": [
+         *             {
+         *               "location": "body",
+         *               "path": "type",
+         *               "code": "invalid_value",
+         *               "message": "Invalid option: expected one of \"OPT_IN\"|\"OPT_OUT\""
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        ImportResult: {
+            stored: number;
+            duplicates: number;
+            refused: number;
+            /** @description One per event, in request order */
+            results: components["schemas"]["ImportLineResult"][];
+        };
+        ImportLineResult: {
+            /** @description The event's line in the NDJSON body (blank lines counted), or its place in the JSON array, from 1 */
+            line: number;
+            /** @description The line's event_id, when it has one that is a string */
+            event_id?: string;
+            /** @enum {string} */
+            status: "stored" | "duplicate" | "refused";
+            /** @description Stored: the event's place in the identifier's history */
+            seq?: number;
+            /** @description Refused: each field and what is wrong, with the codes publish answers (paths inside the event) */
+            errors?: {
+                /** @enum {string} */
+                location: "body" | "query" | "path" | "header";
+                /** @example identifier */
+                path: string;
+                /** @example required */
+                code: string;
+                /** @example is required */
+                message: string;
+                expected?: string;
+            }[];
         };
         ConsentReceipt: {
             /** @description A compact JWS (EdDSA or ES256, kid in its header) over the event's consent record; verify it with /.well-known/jwks.json */
@@ -1697,6 +1809,124 @@ export interface operations {
                 };
             };
             /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importConsentEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: within 24 hours, a request with the same key and the same body answers the first one's answer and records nothing new; the same key with another body is refused (422), and while the first is still running a retry is told to wait (409). Keys belong to the caller's organization and this operation. 1 to 255 printable ASCII characters, sent as they are or as an RFC 8941 string ("…"). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "application/json": components["schemas"]["ImportedConsentEvent"][];
+            };
+        };
+        responses: {
+            /** @description What became of each event, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description The body is not NDJSON or a JSON array, is empty, or is not UTF-8; or the Idempotency-Key header is invalid. Nothing was recorded */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still being processed (`idempotency_key_in_flight`); send it again after Retry-After seconds */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description More than 1000 events, or a body larger than 8 MiB. Nothing was recorded */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is neither application/x-ndjson nor application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A store is overloaded or the identity provider's keys could not be fetched; or some identifiers' events could not be recorded (the others were): send the same request again, what was stored is then a duplicate */
             503: {
                 headers: {
                     [name: string]: unknown;
