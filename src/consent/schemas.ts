@@ -223,6 +223,24 @@ export const ConsentState = z
     },
   });
 
+export const ConsentExport = z
+  .object({
+    exported_at: z.string().openapi({ format: "date-time" }),
+    organization_id: z.string(),
+    identifier: ConsentIdentifier,
+    identifier_hash: z.string().openapi({ description: "The identifier's keyed hash: the receipts' pii_principal_id and the chain's owner" }),
+    state: ConsentState,
+    events: z
+      .array(
+        ConsentEvent.extend({
+          receipt: z.string().optional().openapi({ description: "The event's signed receipt (as getConsentReceipt answers it); absent for an event stored before the chain" }),
+        }),
+      )
+      .openapi({ description: "The whole history, oldest first, with proof fields and chain hashes" }),
+  })
+  .openapi("ConsentExport", { description: "Everything the gateway holds about one identifier in the organization (GDPR Art. 15 and 20)" });
+export type ConsentExport = z.infer<typeof ConsentExport>;
+
 /** An audience page's position (the last identifier it listed) as an opaque cursor. */
 export const encodeAudienceCursor = (identifier: string) => base64url.encode(`a${identifier}`);
 

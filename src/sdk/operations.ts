@@ -192,6 +192,20 @@ export const operations = {
     ],
     "body": null
   },
+  "exportConsentHistory": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/export",
+    "summary": "Everything held about the identifier, as one JSON file (GDPR Art. 15 and 20)",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
   "verifyConsentHistory": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/verify",

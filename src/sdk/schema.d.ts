@@ -140,6 +140,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/{identifier}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the identifier, as one JSON file (GDPR Art. 15 and 20)
+         * @description The whole history, oldest first, with proof fields, chain hashes and a signed receipt per event, and the current state per topic (as getConsentState answers it), as an attachment (Content-Disposition). An identifier never seen answers an empty history and writes nothing.
+         */
+        get: operations["exportConsentHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}/verify": {
         parameters: {
             query?: never;
@@ -638,6 +658,21 @@ export interface components {
         } | {
             /** @enum {string} */
             rule: "default_allowed";
+        };
+        /** @description Everything the gateway holds about one identifier in the organization (GDPR Art. 15 and 20) */
+        ConsentExport: {
+            /** Format: date-time */
+            exported_at: string;
+            organization_id: string;
+            identifier: components["schemas"]["ConsentIdentifier"];
+            /** @description The identifier's keyed hash: the receipts' pii_principal_id and the chain's owner */
+            identifier_hash: string;
+            state: components["schemas"]["ConsentState"];
+            /** @description The whole history, oldest first, with proof fields and chain hashes */
+            events: (components["schemas"]["ConsentEvent"] & {
+                /** @description The event's signed receipt (as getConsentReceipt answers it); absent for an event stored before the chain */
+                receipt?: string;
+            })[];
         };
         /**
          * @example {
@@ -1313,6 +1348,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsentState"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportConsentHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    /** @description attachment; filename="consent-export-<hash>-<date>.json" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentExport"];
                 };
             };
             /** @description The request is invalid: `errors` names each field and what is wrong */
