@@ -7,6 +7,7 @@ import type { AppEnv } from "./http/app-env";
 import { collectApi } from "./http/copilot/collect";
 import { copilotApi } from "./http/copilot/consent";
 import { epilotApi } from "./http/epilot/routes";
+import { preferencePages } from "./http/links/preferences";
 import { linkPages } from "./http/links/routes";
 import { serveOpenApi } from "./http/meta/openapi";
 import { proofApi } from "./http/proof/routes";
@@ -35,6 +36,7 @@ app.route("/", proofApi);
 app.route("/", copilotApi);
 app.route("/", collectApi);
 app.route("/", linkPages);
+app.route("/", preferencePages);
 app.route("/", receiptKeysApi);
 serveOpenApi(app);
 

@@ -43,3 +43,10 @@ export class EventNotFound extends Error {
     super(`the history holds no event ${seq}`);
   }
 }
+
+/** An identifier the organization has no history of: there is nothing for a preference page to show. */
+export class NoHistory extends Error {
+  constructor() {
+    super("the identifier has no history in the organization");
+  }
+}
