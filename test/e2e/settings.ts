@@ -29,6 +29,16 @@ export const E2E_SETTINGS: Record<string, string> = {
     },
   ]),
   OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),
+  // The preference page's topics: labelled, and one that Global Privacy Control opts out of.
+  ORGANIZATIONS: JSON.stringify({
+    [E2E_CLIENT.organizationId]: {
+      topics: {
+        Newsletter: { label: { de: "Newsletter", en: "Newsletter", ar: "النشرة الإخبارية" } },
+        PRODUCT_UPDATES: { label: { de: "Produktneuheiten", en: "Product updates", ar: "تحديثات المنتجات" } },
+        PARTNER_OFFERS: { label: { de: "Angebote unserer Partner", en: "Partner offers", ar: "عروض شركائنا" }, gpc_opt_out: true },
+      },
+    },
+  }),
 };
 
 export const e2eBasic = `Basic ${Buffer.from(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`).toString("base64")}`;

@@ -220,15 +220,19 @@ describe("POST /v1/preferences/{token}", () => {
     expect((await history(identifier)).at(-1)).toMatchObject({ type: "OPT_IN", topic: "PARTNER_OFFERS" });
   });
 
-  it("checks Origin where sent: another site's form is refused and records nothing", async () => {
+  it("checks where the form came from, where the browser says: another site's form is refused and records nothing", async () => {
     const { identifier, url } = await newPerson();
     const form = { shown: ["MEMBER_NEWS"], granted: ["MEMBER_NEWS"] };
-    const foreign = await save(url, form, { Origin: "https://evil.example" });
-    expect(foreign.status).toBe(403);
-    expect((await save(url, form, { Origin: "null" })).status).toBe(403);
+    const foreignSites: Record<string, string>[] = [{ Origin: "https://evil.example" }, { "Sec-Fetch-Site": "cross-site", Origin: "null" }, { "Sec-Fetch-Site": "same-site" }];
+    for (const headers of foreignSites) {
+      const foreign = await save(url, form, headers);
+      expect(foreign.status, JSON.stringify(headers)).toBe(403);
+    }
     expect((await history(identifier)).length).toBe(2);
-    expect((await save(url, form, { Origin: TEST_PUBLIC_BASE_URL })).status).toBe(200);
-    expect((await history(identifier)).length).toBe(3);
+    // A page with Referrer-Policy: no-referrer posts "Origin: null"; Fetch Metadata then tells.
+    expect((await save(url, form, { "Sec-Fetch-Site": "same-origin", Origin: "null" })).status).toBe(200);
+    expect((await save(url, { ...form, granted: [] }, { Origin: TEST_PUBLIC_BASE_URL })).status).toBe(200);
+    expect((await history(identifier)).length).toBe(4);
   });
 
   it("refuses a topic the page does not show, and a body over the limit, recording nothing", async () => {

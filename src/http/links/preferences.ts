@@ -81,16 +81,19 @@ const downloadRoute = createRoute({
   responses: { 200: { description: "The export", content: { "application/json": { schema: ConsentExport } } }, ...postRefusals },
 });
 
-/** Verifies the link before anything else; a POST must come from the page itself (Origin, where sent) and is read up to the limit. */
+/** Verifies the link before anything else; a POST must come from the page itself (where the browser says) and is read up to the limit. */
 const verified = ({ post }: { post: boolean }) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const claims = await verifyPreferencesToken(c.env, c.req.param("token")!);
     c.set("preferences", claims);
     if (!post) return next();
+    // The token binds the person, so no CSRF token is needed; but a browser says which site posted:
+    // Fetch Metadata where sent, else Origin (a page with no-referrer posts "Origin: null").
+    const site = c.req.header("Sec-Fetch-Site");
     const origin = c.req.header("Origin");
     const own = [new URL(c.req.url).origin, settings(c.env).PUBLIC_BASE_URL];
-    // The token binds the person, so no CSRF token is needed; a browser names the page that posted.
-    if (origin !== undefined && !own.includes(origin)) throw new ApiError("forbidden", "The form was sent from another site; open the preference page and save there.");
+    const foreign = site !== undefined ? site !== "same-origin" && site !== "none" : origin !== undefined && origin !== "null" && !own.includes(origin);
+    if (foreign) throw new ApiError("forbidden", "The form was sent from another site; open the preference page and save there.");
     return linkBodyLimit(MAX_PREFERENCES_BODY_BYTES, claims.organizationId)(c, next);
   });
 
