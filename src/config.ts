@@ -42,6 +42,9 @@ const httpsUrl = z.url({ protocol: /^https?$/ });
 const colour = z.string().regex(/^#[0-9a-fA-F]{3,8}$/, "must be a hex colour like #0a7d55");
 
 const label = z.string().min(1).max(200);
+/** What the pages call a topic: one label, or one per language (the others fall back to English, then the topic id). */
+const topicLabel = z.union([label, z.partialRecord(z.enum(LANGUAGES), label)]);
+export type TopicLabel = z.infer<typeof topicLabel>;
 
 /** How an organization's opt-in pages look, and where people may be sent after confirming. */
 const brandingSchema = z.object({
@@ -51,8 +54,7 @@ const brandingSchema = z.object({
   privacy_policy_url: httpsUrl.optional(),
   /** Origins (scheme://host[:port]) a `redirect_url` may point to. */
   redirect_origins: z.array(httpsUrl.transform((url) => new URL(url).origin)).default([]),
-  /** What the pages call a topic: one label, or one per language (the others fall back to English, then the topic id). */
-  topic_labels: z.record(z.string(), z.union([label, z.partialRecord(z.enum(LANGUAGES), label)])).default({}),
+  topic_labels: z.record(z.string(), topicLabel).default({}),
 });
 export type Branding = z.infer<typeof brandingSchema>;
 
@@ -85,6 +87,10 @@ const organizationSchema = z.strictObject({
       z.strictObject({
         lifespan_days: z.number().int().min(1).max(36500).optional(),
         notice_version: z.string().min(1).max(200).optional(),
+        /** What the preference page calls the topic (OPT_IN_BRANDING's topic_labels, when set, come first). */
+        label: topicLabel.optional(),
+        /** Whether a Global Privacy Control signal (Sec-GPC: 1) opts the person out of it on the preference page. */
+        gpc_opt_out: z.boolean().optional(),
       }),
     )
     .optional(),
@@ -150,6 +156,7 @@ const settingsSchema = z.object({
   DEFAULT_LANGUAGE: unlessBlank(z.enum(LANGUAGES).default("de")),
   OPT_IN_TTL_DAYS: days(30),
   OPT_OUT_TTL_DAYS: days(365),
+  PREFERENCES_LINK_TTL_DAYS: days(365),
   LOG_LEVEL: unlessBlank(z.enum(["debug", "info", "warn", "error"]).default("info")),
   OPT_IN_BRANDING: unlessBlank(jsonSetting(z.record(z.string(), brandingSchema)).default({})),
   /** Organization id -> its consent rules (README "State"). */

@@ -26,6 +26,7 @@ Flags:
   --json                raw JSON (no formatting)
   -v, --verbose         print the request (credentials masked) and the response status on stderr
   --jsonata <expr>      transform the response with a JSONata expression
+  -o, --output <file>   write the response's data to <file> instead of stdout (e.g. an export)
   --definition <file|url>  use another OpenAPI document
   --guided              prompt for every parameter and body field
   --no-interactive      never prompt: fail when something required is missing

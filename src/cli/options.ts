@@ -15,6 +15,7 @@ export const CALL_OPTIONS = {
   json: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
   jsonata: { type: "string" },
+  output: { type: "string", short: "o" },
   definition: { type: "string" },
   guided: { type: "boolean" },
   "no-interactive": { type: "boolean" },

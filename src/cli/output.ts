@@ -1,4 +1,5 @@
 /** Printing requests (-v) and answers: coloured, indented JSON on a terminal; plain JSON when piped; text as text. */
+import { writeFileSync } from "node:fs";
 import jsonata from "jsonata";
 import pc from "picocolors";
 import type { SendOptions, SentResponse } from "../sdk/request";
@@ -68,6 +69,8 @@ export interface AnswerFlags {
   include?: boolean;
   json?: boolean;
   jsonata?: string;
+  /** -o: the answer's data goes to this file instead of stdout (JSON indented unless --json, never coloured; bytes as they came). */
+  output?: string;
 }
 
 /** Prints an answer and gives the exit code: 0 for a 2xx (its data on stdout), else 1 (its body on stderr). */
@@ -93,6 +96,15 @@ export async function printAnswer(answer: SentResponse, flags: AnswerFlags, io: 
     }
     data = await expression.evaluate(data);
     if (data === undefined) return 0;
+  }
+  if (flags.output !== undefined) {
+    const content = data === null ? "" : data instanceof ArrayBuffer ? new Uint8Array(data) : typeof data === "string" ? data : `${formatData(data, flags.json ? "raw" : "pretty")}\n`;
+    try {
+      writeFileSync(flags.output, content);
+    } catch (error) {
+      throw new UsageError(`-o ${flags.output}: ${(error as Error).message}`);
+    }
+    return 0;
   }
   if (data === null && flags.jsonata === undefined) return 0;
   // Text (an HTML page, a string picked by --jsonata) is printed as it is; --json prints such a result as a JSON string.

@@ -7,7 +7,16 @@ import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledg
 
 export type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
-import { signLink, verifyLink, type KeyRing, type LinkClaims, type LinkPurpose } from "./link-token";
+import {
+  signLink,
+  signPreferencesLink,
+  verifyLink,
+  verifyPreferencesLink,
+  type KeyRing,
+  type LinkClaims,
+  type LinkPurpose,
+  type PreferencesClaims,
+} from "./link-token";
 import { appendEvent, feedSoon, type Background } from "./service";
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -26,6 +35,13 @@ export interface DoubleOptInLinks {
   opt_in_url: string;
   opt_out_url: string;
   expires_at: string;
+  preferences_url: string;
+}
+
+/** A signed link to a person's preference page, and when it stops working. */
+export interface PreferencesLink {
+  preferences_url: string;
+  expires_at: string;
 }
 
 /** Who confirmed and how: stored as the event's proof. */
@@ -37,6 +53,7 @@ export interface ConfirmationContext {
   oneClick?: boolean;
 }
 
+/** The links' signing key and the former keys that still verify (opt-in, opt-out and preference page links alike). */
 function keyRing(config: Settings): KeyRing {
   if (!config.OPT_IN_SIGNING_KEY) throw new ConfigError("OPT_IN_SIGNING_KEY", "is not set");
   return { current: config.OPT_IN_SIGNING_KEY, previous: config.OPT_IN_PREVIOUS_SIGNING_KEYS };
@@ -72,13 +89,14 @@ export async function requestDoubleOptIn(
   const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic };
   const event = appendedEvent(requested, request.meta);
   const now = new Date(event.created_at);
-  const [optIn, optOut] = await Promise.all([
+  const [optIn, optOut, preferences] = await Promise.all([
     signLink(
       { ...base, purpose: "opt-in", requestSequence: requested.sequence, ...(request.redirect_url ? { redirectUrl: request.redirect_url } : {}) },
       keys,
       { ttlSeconds: config.OPT_IN_TTL_DAYS * DAY_SECONDS, now },
     ),
     signLink({ ...base, purpose: "opt-out" }, keys, { ttlSeconds: config.OPT_OUT_TTL_DAYS * DAY_SECONDS, now }),
+    preferencesLink(config, { organizationId: principal.organizationId, ledgerId: requested.ledger }, requestOrigin, { lang: request.lang, now }),
   ]);
   const origin = config.PUBLIC_BASE_URL ?? requestOrigin;
   const lang = request.lang ? `?lang=${request.lang}` : "";
@@ -87,7 +105,24 @@ export async function requestDoubleOptIn(
     opt_in_url: `${origin}/v1/opt-in/${optIn.token}${lang}`,
     opt_out_url: `${origin}/v1/opt-out/${optOut.token}${lang}`,
     expires_at: optIn.expiresAt.toISOString(),
+    preferences_url: preferences.preferences_url,
   };
+}
+
+/** Signs a link to the preference page of the ledger's history (every topic; PREFERENCES_LINK_TTL_DAYS long). */
+export async function preferencesLink(
+  config: Settings,
+  claims: Omit<PreferencesClaims, "expiresAt">,
+  requestOrigin: string,
+  { lang, now }: { lang?: Language | undefined; now?: Date } = {},
+): Promise<PreferencesLink> {
+  const { token, expiresAt } = await signPreferencesLink(claims, keyRing(config), { ttlSeconds: config.PREFERENCES_LINK_TTL_DAYS * DAY_SECONDS, ...(now ? { now } : {}) });
+  return { preferences_url: `${config.PUBLIC_BASE_URL ?? requestOrigin}/v1/preferences/${token}${lang ? `?lang=${lang}` : ""}`, expires_at: expiresAt.toISOString() };
+}
+
+/** Verifies a preference page link with the links' key ring; throws LinkRefused saying why not. */
+export function verifyPreferencesToken(env: Env, token: string): Promise<PreferencesClaims> {
+  return verifyPreferencesLink(token, keyRing(settings(env)));
 }
 
 /** Verifies a link's token for `purpose` with the organization's key ring; throws LinkRefused saying why not. */
@@ -96,7 +131,7 @@ export function verifyLinkToken(env: Env, token: string, purpose: LinkPurpose): 
 }
 
 /** The ledger a verified link points to. */
-function ledgerOfLink(env: Env, claims: LinkClaims) {
+export function ledgerOfLink(env: Env, claims: Pick<LinkClaims, "organizationId" | "ledgerId">) {
   let id: DurableObjectId;
   try {
     id = env.IDENTIFIER_LEDGER.idFromString(claims.ledgerId);
@@ -131,7 +166,7 @@ function outcome<S extends string>(claims: LinkClaims, view: LinkView<S>, proof?
 }
 
 /** Who confirmed and how: the proof stored with the event (its source, and its meta as the ledger takes it). */
-function proofOf(source: string, context: ConfirmationContext, extra: JsonObject): { proof: Proof; meta: JsonObject } {
+export function proofOf(source: string, context: ConfirmationContext, extra: JsonObject): { proof: Proof; meta: JsonObject } {
   const meta: JsonObject = {
     ...extra,
     ...(context.ipAddress ? { ip_address: context.ipAddress } : {}),

@@ -57,3 +57,10 @@ export class ImportInterrupted extends Error {
     super(`${failed} of ${identifiers} identifiers' ledgers failed to take their imported events`, options);
   }
 }
+
+/** An identifier the organization has no history of: there is nothing for a preference page to show. */
+export class NoHistory extends Error {
+  constructor() {
+    super("the identifier has no history in the organization");
+  }
+}

@@ -5,6 +5,8 @@ import { LinkRefused } from "./errors";
 
 /** What a signed link lets its holder do. */
 export type LinkPurpose = "opt-in" | "opt-out";
+/** Every kind of signed token: each has its own audience, so none is accepted for another. */
+type TokenPurpose = LinkPurpose | "preferences";
 
 /**
  * What a link is bound to. The identifier itself is not in the link (links end up in logs and
@@ -43,7 +45,7 @@ async function kidOf(secret: string): Promise<string> {
   return kid;
 }
 
-const audience = (purpose: LinkPurpose) => `consent-gateway:${purpose}`;
+const audience = (purpose: TokenPurpose) => `consent-gateway:${purpose}`;
 
 const payloadSchema = z.object({
   sub: z.string().regex(/^[0-9a-f]{64}$/),
@@ -54,26 +56,38 @@ const payloadSchema = z.object({
   exp: z.number(),
 });
 
-export async function signLink(
-  claims: Omit<LinkClaims, "expiresAt">,
+/** Signs `claims` for `purpose` about the ledger `subject` with the current key (its kid in the header). */
+async function signToken(
+  purpose: TokenPurpose,
+  subject: string,
+  claims: Record<string, string | number>,
   keys: KeyRing,
   { ttlSeconds, now = new Date() }: { ttlSeconds: number; now?: Date },
 ): Promise<{ token: string; expiresAt: Date }> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   const expiresAt = new Date((issuedAt + ttlSeconds) * 1000);
-  const token = await new SignJWT({
-    org: claims.organizationId,
-    topic: claims.topic,
-    ...(claims.requestSequence === undefined ? {} : { req: claims.requestSequence }),
-    ...(claims.redirectUrl === undefined ? {} : { ru: claims.redirectUrl }),
-  })
+  const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", kid: await kidOf(keys.current) })
-    .setSubject(claims.ledgerId)
-    .setAudience(audience(claims.purpose))
+    .setSubject(subject)
+    .setAudience(audience(purpose))
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)
     .sign(await hmacKey(keys.current));
   return { token, expiresAt };
+}
+
+export function signLink(
+  claims: Omit<LinkClaims, "expiresAt">,
+  keys: KeyRing,
+  options: { ttlSeconds: number; now?: Date },
+): Promise<{ token: string; expiresAt: Date }> {
+  const payload = {
+    org: claims.organizationId,
+    topic: claims.topic,
+    ...(claims.requestSequence === undefined ? {} : { req: claims.requestSequence }),
+    ...(claims.redirectUrl === undefined ? {} : { ru: claims.redirectUrl }),
+  };
+  return signToken(claims.purpose, claims.ledgerId, payload, keys, options);
 }
 
 /** The `org` claim of a payload whose signature verified, to brand the refusal page. */
@@ -82,13 +96,8 @@ function organizationOf(payload: unknown): string | undefined {
   return typeof org === "string" ? org : undefined;
 }
 
-/** Verifies a link for `purpose`; throws LinkRefused saying why not. */
-export async function verifyLink(
-  token: string,
-  purpose: LinkPurpose,
-  keys: KeyRing,
-  { now = new Date() }: { now?: Date } = {},
-): Promise<LinkClaims> {
+/** Verifies a token's key, signature, audience and expiry; answers its payload, or throws LinkRefused saying why not. */
+async function verifyToken(token: string, purpose: TokenPurpose, keys: KeyRing, now: Date): Promise<unknown> {
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(token);
@@ -102,19 +111,30 @@ export async function verifyLink(
     if ((await kidOf(candidate)) === kid) secret = candidate;
   }
   if (!secret) throw new LinkRefused("unknown_key");
-  let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(token, await hmacKey(secret), {
-      algorithms: ["HS256"],
-      audience: audience(purpose),
-      currentDate: now,
-      requiredClaims: ["exp", "sub"],
-    }));
+    return (
+      await jwtVerify(token, await hmacKey(secret), {
+        algorithms: ["HS256"],
+        audience: audience(purpose),
+        currentDate: now,
+        requiredClaims: ["exp", "sub"],
+      })
+    ).payload;
   } catch (error) {
     // jose checks the signature before the claims, so an expired link's organization is genuine.
     if (error instanceof errors.JWTExpired) throw new LinkRefused("expired", organizationOf(error.payload));
     throw new LinkRefused("invalid");
   }
+}
+
+/** Verifies a link for `purpose`; throws LinkRefused saying why not. */
+export async function verifyLink(
+  token: string,
+  purpose: LinkPurpose,
+  keys: KeyRing,
+  { now = new Date() }: { now?: Date } = {},
+): Promise<LinkClaims> {
+  const payload = await verifyToken(token, purpose, keys, now);
   const parsed = payloadSchema.safeParse(payload);
   if (!parsed.success || (purpose === "opt-in") !== (parsed.data.req !== undefined)) {
     throw new LinkRefused("invalid", organizationOf(payload));
@@ -129,4 +149,38 @@ export async function verifyLink(
     ...(ru === undefined ? {} : { redirectUrl: ru }),
     expiresAt: new Date(exp * 1000),
   };
+}
+
+/**
+ * What a preference page link is bound to: one person's history (its ledger) in one organization,
+ * every topic. Its audience is its own, so no opt-in or opt-out link is one, nor the reverse.
+ */
+export interface PreferencesClaims {
+  organizationId: string;
+  ledgerId: string;
+  expiresAt: Date;
+}
+
+const preferencesPayload = z.strictObject({
+  aud: z.literal(audience("preferences")),
+  sub: z.string().regex(/^[0-9a-f]{64}$/),
+  org: z.string().min(1),
+  iat: z.number(),
+  exp: z.number(),
+});
+
+export function signPreferencesLink(
+  claims: Omit<PreferencesClaims, "expiresAt">,
+  keys: KeyRing,
+  options: { ttlSeconds: number; now?: Date },
+): Promise<{ token: string; expiresAt: Date }> {
+  return signToken("preferences", claims.ledgerId, { org: claims.organizationId }, keys, options);
+}
+
+/** Verifies a preference page link; throws LinkRefused saying why not. */
+export async function verifyPreferencesLink(token: string, keys: KeyRing, { now = new Date() }: { now?: Date } = {}): Promise<PreferencesClaims> {
+  const payload = await verifyToken(token, "preferences", keys, now);
+  const parsed = preferencesPayload.safeParse(payload);
+  if (!parsed.success) throw new LinkRefused("invalid", organizationOf(payload));
+  return { organizationId: parsed.data.org, ledgerId: parsed.data.sub, expiresAt: new Date(parsed.data.exp * 1000) };
 }

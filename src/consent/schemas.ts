@@ -110,8 +110,40 @@ export const DoubleOptInLinks = z
     opt_in_url: z.url().openapi({ description: "Signed link for the confirmation email" }),
     opt_out_url: z.url().openapi({ description: "Signed unsubscribe link (RFC 8058 one-click capable)" }),
     expires_at: z.string().openapi({ format: "date-time", description: "When opt_in_url stops working" }),
+    preferences_url: z.url().openapi({ description: "Signed link to the person's preference page (every topic; PREFERENCES_LINK_TTL_DAYS long)" }),
   })
   .openapi("DoubleOptInLinks");
+
+export const PreferencesLink = z
+  .object({
+    preferences_url: z.url().openapi({ description: "Signed link to the person's preference page, e.g. for a newsletter footer" }),
+    expires_at: z.string().openapi({ format: "date-time", description: "When it stops working (PREFERENCES_LINK_TTL_DAYS)" }),
+  })
+  .openapi("PreferencesLink");
+
+export const PreferencesLinkQuery = z.object({
+  lang: z.enum(LANGUAGES).optional().openapi({ param: { name: "lang", in: "query" }, description: "Language of the page (added to the link)", example: "de" }),
+});
+
+/** A form field that may be sent once, many times or not at all, as the list of its values. */
+const formTopics = (description: string) =>
+  z
+    .union([ConsentTopic, z.array(ConsentTopic).max(1000)])
+    .optional()
+    .transform((value) => (value === undefined ? [] : Array.isArray(value) ? value : [value]))
+    .openapi({ description });
+
+/** What the preference page's form sends (application/x-www-form-urlencoded). */
+export const PreferencesForm = z
+  .object({
+    action: z
+      .enum(["save", "unsubscribe_all"])
+      .default("save")
+      .openapi({ description: "save: record what changed; unsubscribe_all: opt out of every topic" }),
+    shown: formTopics("Every topic the page showed (a hidden field each): only these are changed by save"),
+    granted: formTopics("The topics ticked (a checkbox each): granted on save; a shown topic not ticked is withdrawn if it was granted"),
+  })
+  .openapi("PreferencesForm");
 
 /** Where a poller stands in its organization's feed, as an opaque cursor (`p…`: a global position, handed out before migration 0004). */
 export const encodeFeedCursor = (cursor: FeedCursor) =>
@@ -226,6 +258,24 @@ export const ConsentState = z
       topics: [{ topic: "EMAIL_MARKETING", status: "granted", since: "2026-11-02T09:15:02.117Z", decided_by: { seq: 3, type: "DOUBLE_OPT_IN", hash: "5b1e…" } }],
     },
   });
+
+export const ConsentExport = z
+  .object({
+    exported_at: z.string().openapi({ format: "date-time" }),
+    organization_id: z.string(),
+    identifier: ConsentIdentifier,
+    identifier_hash: z.string().openapi({ description: "The identifier's keyed hash: the receipts' pii_principal_id and the chain's owner" }),
+    state: ConsentState,
+    events: z
+      .array(
+        ConsentEvent.extend({
+          receipt: z.string().optional().openapi({ description: "The event's signed receipt (as getConsentReceipt answers it); absent for an event stored before the chain" }),
+        }),
+      )
+      .openapi({ description: "The whole history, oldest first, with proof fields and chain hashes" }),
+  })
+  .openapi("ConsentExport", { description: "Everything the gateway holds about one identifier in the organization (GDPR Art. 15 and 20)" });
+export type ConsentExport = z.infer<typeof ConsentExport>;
 
 /** An audience page's position (the last identifier it listed) as an opaque cursor. */
 export const encodeAudienceCursor = (identifier: string) => base64url.encode(`a${identifier}`);

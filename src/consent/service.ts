@@ -109,7 +109,7 @@ export async function verifyHistory(env: Env, principal: Principal, identifier: 
 const metaText = (meta: JsonObject | undefined, name: string) => (typeof meta?.[name] === "string" ? meta[name] : undefined);
 
 /** A signed receipt for one recorded event (README "Receipts"): the notice and language come from its meta. */
-function receiptOf(env: Env, identifierHash: string, event: ConsentEvent): Promise<string> {
+export function receiptOf(env: Env, identifierHash: string, event: ConsentEvent): Promise<string> {
   const notice = {
     noticeVersion: metaText(event.meta, "notice_version"),
     noticeTextSha256: metaText(event.meta, "notice_text_sha256"),
@@ -154,7 +154,7 @@ function decidingEvent(record: EventRecord | null): DecidingEvent | undefined {
  */
 export async function consentState(
   env: Env,
-  principal: Principal,
+  principal: Pick<Principal, "organizationId">,
   identifier: string,
   query: { topic?: string | undefined; at?: Date | undefined },
 ): Promise<{ identifier: string; at: string; topics: TopicState[]; erased?: true; erased_at?: string }> {

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KeysUnavailable, MissingScope, Unauthenticated } from "../auth/errors";
 import { ConfigError } from "../config";
-import { ConsentWithdrawn, EventNotFound, FieldRefused, ImportInterrupted, LinkRefused } from "../consent/errors";
+import { ConsentWithdrawn, EventNotFound, FieldRefused, ImportInterrupted, LinkRefused, NoHistory } from "../consent/errors";
 import { errorFields, log } from "../log";
 
 /** Where a bad value was found: the request body, the query string, a path parameter or a header. */
@@ -117,6 +117,7 @@ export function toApiError(error: unknown, c: Context): ApiError {
     return new ApiError(kind, detail);
   }
   if (error instanceof EventNotFound) return new ApiError("not_found", `The identifier's history holds no event ${error.seq}.`);
+  if (error instanceof NoHistory) return new ApiError("not_found", "The identifier has no history in the organization, so there are no preferences to manage.");
   if (error instanceof ConsentWithdrawn) return new ApiError("withdrawn", `The person opted out of ${error.topic} after this link was sent.`);
   if (error instanceof ImportInterrupted) {
     log(c.env, "warn", "an import was interrupted; asked the caller to send it again", { request_id, failed: error.failed, identifiers: error.identifiers, ...errorFields(error.cause) });
@@ -133,6 +134,7 @@ export function toApiError(error: unknown, c: Context): ApiError {
   }
   // Hono's own refusals of a request it could not read (e.g. a form body that does not parse).
   if (error instanceof HTTPException && error.status === 400) return new ApiError("validation", error.message || "The request could not be read.");
+  if (error instanceof HTTPException && error.status === 415) return new ApiError("unsupported_media_type", "The request body is not of a media type this operation takes.");
   if (error instanceof ConfigError) {
     log(c.env, "error", "configuration error", { request_id, setting: error.setting, problem: error.message });
     return new ApiError("misconfigured", `The gateway is misconfigured (${error.setting}); ask its operator.`);

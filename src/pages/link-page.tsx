@@ -1,6 +1,7 @@
 import type { Branding } from "../config";
 import type { Language } from "../languages";
 import type { Dictionary } from "./i18n";
+import { PreferencesBody, type PreferencesModel } from "./preference-page";
 
 /** Every page a consent link can show. */
 export type PageModel =
@@ -13,7 +14,8 @@ export type PageModel =
   | { kind: "too_large" }
   | { kind: "too_many_requests"; retryAfterSeconds: number }
   | { kind: "opt_out_confirm"; topic: string; recipient: string; action: string }
-  | { kind: "opt_out_success"; topic: string };
+  | { kind: "opt_out_success"; topic: string }
+  | PreferencesModel;
 
 /** Hides most of an address: the page may be seen over someone's shoulder. */
 export function maskIdentifier(identifier: string): string {
@@ -52,6 +54,19 @@ button, .button { display: inline-block; min-height: 48px; padding: .75rem 1.5re
   background: ${primary}; color: ${textOn(primary)}; }
 button:focus-visible, a:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 3px; }
 footer { margin-top: 1.5rem; font-size: .9rem; }
+fieldset { border: 1px solid #c4c7cc; border-radius: 8px; margin: 0 0 1rem; padding: .5rem 1rem; }
+legend { font-weight: 600; padding: 0 .25rem; }
+.topic { display: flex; align-items: flex-start; gap: .75rem; padding: .6rem 0; border-top: 1px solid #e3e5e8; }
+.topic:first-of-type { border-top: 0; }
+.topic input[type=checkbox] { width: 1.5rem; height: 1.5rem; margin: .1rem 0 0; flex: none; accent-color: ${primary}; }
+.topic-text { flex: 1; }
+.topic label { cursor: pointer; font-weight: 600; }
+.status { display: block; color: #444444; font-size: .9rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; }
+button.secondary { background: #ffffff; color: #1a1a1a; border: 2px solid ${primary}; }
+.saved { padding: .75rem 1rem; border-radius: 8px; background: #e6f4ea; color: #0d4a1f; font-weight: 600; }
+.gpc { padding: .75rem 1rem; border-radius: 8px; background: #eef2f8; }
+.download { margin-top: 1.5rem; }
 footer a { color: #0b4f94; }
 @media (max-width: 480px) { main { margin: 0; border-radius: 0; min-height: 100vh; } button, .button { width: 100%; } }
 `;
@@ -77,6 +92,7 @@ function title(model: PageModel, t: Dictionary): string {
     case "too_many_requests": return t.tooManyRequestsTitle;
     case "opt_out_confirm": return t.optOutTitle;
     case "opt_out_success": return t.optOutSuccessTitle;
+    case "preferences": return t.preferencesTitle;
   }
 }
 
@@ -131,6 +147,8 @@ function Body({ model, t }: { model: PageModel; t: Dictionary }) {
       return <p>{t.tooManyRequestsBody(model.retryAfterSeconds)}</p>;
     case "opt_out_success":
       return <p>{t.optOutSuccessBody(model.topic)}</p>;
+    case "preferences":
+      return <PreferencesBody model={model} t={t} />;
   }
 }
 

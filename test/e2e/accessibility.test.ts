@@ -28,13 +28,13 @@ async function doubleOptIn(topic: string) {
   return { identifier, ...((await response.json()) as { opt_in_url: string; opt_out_url: string }) };
 }
 
-/** Opens `url` (or submits its button), then checks the page with axe and for sideways scrolling at 375 px. */
-async function audit(url: string, { status, heading, click }: { status: number; heading: string; click?: boolean }) {
-  const page = await phone.newPage();
+/** Opens `url` (or submits its first button), then checks the page with axe and for sideways scrolling (at 375 px, or the context's width). */
+async function audit(url: string, { status, heading, click, context = phone }: { status: number; heading: string; click?: boolean; context?: BrowserContext }) {
+  const page = await context.newPage();
   try {
     const response = await page.goto(url);
     if (click) {
-      await Promise.all([page.waitForNavigation(), page.getByRole("button").click()]);
+      await Promise.all([page.waitForNavigation(), page.getByRole("button").first().click()]);
     } else {
       expect(response?.status(), url).toBe(status);
     }
@@ -46,7 +46,7 @@ async function audit(url: string, { status, heading, click }: { status: number; 
     });
     expect(violations, url).toEqual([]);
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
-    expect(overflow, `${url} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
+    expect(overflow, `${url} scrolls sideways at ${page.viewportSize()?.width} px`).toBeLessThanOrEqual(0);
   } finally {
     await page.close();
   }
@@ -88,6 +88,31 @@ describe("every page passes axe with no violation, and fits a 375 px screen", ()
   it("an Arabic page, right to left", async () => {
     const { opt_in_url } = await doubleOptIn("NEWS");
     await audit(`${opt_in_url}?lang=ar`, { status: 200, heading: "يُرجى تأكيد موافقتك" });
+  });
+
+  describe("the preference page, German and Arabic (right to left), and after saving", () => {
+    async function preferencesUrl() {
+      const identifier = `a11y-prefs-${crypto.randomUUID()}@example.com`;
+      const response = await api("/v1/consent/double-opt-in", { topic: longTopic, identifier });
+      expect(response.status).toBe(201);
+      expect((await api("/v1/consent/publish", { type: "OPT_IN", topic: "PRODUCT_UPDATES", identifier })).status).toBe(201);
+      return ((await response.json()) as { preferences_url: string }).preferences_url;
+    }
+    const contexts: Record<string, () => Promise<BrowserContext>> = {
+      "at 375 px": async () => phone,
+      "at 1280 px": () => browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "de-DE", bypassCSP: true }),
+      "at 375 px with Global Privacy Control": () =>
+        browser.newContext({ viewport: { width: 375, height: 740 }, locale: "de-DE", bypassCSP: true, extraHTTPHeaders: { "Sec-GPC": "1" } }),
+    };
+    it.each(Object.keys(contexts))("%s", async (name) => {
+      // Contexts stay open until the browser closes: the packaged single-process Chromium does not survive closing one.
+      const context = await contexts[name]!();
+      const url = await preferencesUrl();
+      await audit(url, { status: 200, heading: "Ihre Kommunikationseinstellungen", context });
+      await audit(`${url}?lang=ar`, { status: 200, heading: "تفضيلات التواصل الخاصة بك", context });
+      // The first button saves: the page then says so.
+      await audit(`${url}?lang=en`, { status: 200, heading: "Your communication preferences", click: true, context });
+    }, 90_000);
   });
 
   it("the API reference", async () => {

@@ -297,6 +297,32 @@ describe("calling operations", () => {
     expect(page.code, page.stderr).toBe(0);
     expect(page.stdout).toMatch(/^<!doctype html><html lang="en"/i);
   });
+
+  it("-o writes the answer to a file: the export of a history, nothing on stdout", async () => {
+    const identifier = unique("export");
+    await publish(identifier, "OPT_IN", "A");
+    await publish(identifier, "OPT_OUT", "A");
+    const file = path.join(configHome, "export.json");
+    const run = await cli(["consent", "exportConsentHistory", identifier, "-o", file, "-s", server, "--basic", basic]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe("");
+    const text = readFileSync(file, "utf8");
+    const document = JSON.parse(text);
+    expect(text).toBe(`${JSON.stringify(document, null, 2)}\n`);
+    expect(document).toMatchObject({ identifier, state: { topics: [{ topic: "A", status: "withdrawn" }] } });
+    expect(document.events.map((e: { seq: number; type: string; receipt: string }) => [e.seq, e.type, typeof e.receipt])).toEqual([
+      [1, "OPT_IN", "string"],
+      [2, "OPT_OUT", "string"],
+    ]);
+    // --json writes it raw; an error answer writes no file and says why on stderr.
+    const raw = await cli(["consent", "exportConsentHistory", identifier, "--output", file, "--json", "-s", server, "--basic", basic]);
+    expect(raw.code).toBe(0);
+    expect(readFileSync(file, "utf8").trim().split("\n")).toHaveLength(1);
+    const refused = await cli(["consent", "exportConsentHistory", identifier, "-o", path.join(configHome, "refused.json"), "-s", server, "--basic", "e2e:wrong"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("401");
+    expect(() => statSync(path.join(configHome, "refused.json"))).toThrow();
+  });
 });
 
 describe("profiles and credentials", () => {

@@ -1,6 +1,6 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { e2eBasic, e2eHooksBasic } from "./settings";
+import { e2eBasic, e2eDpoBasic, e2eHooksBasic } from "./settings";
 
 const base = inject("gatewayUrl");
 const METHODS = ["get", "post", "put", "patch", "delete"];
@@ -77,6 +77,10 @@ describe("every operation the document lists is served as documented", () => {
         "confirmOptInWithToken",
         "createWebhook",
         "deleteWebhook",
+        "eraseConsentHistory",
+        "createPreferencesLink",
+        "downloadPreferencesExport",
+        "exportConsentHistory",
         "getApiReference",
         "getHealth",
         "getOpenApiDocument",
@@ -97,6 +101,8 @@ describe("every operation the document lists is served as documented", () => {
         "reportCopilotAnalysisConsentChanged",
         "requestDoubleOptIn",
         "rotateWebhookSecret",
+        "savePreferences",
+        "showPreferencesPage",
         "verifyConsentHistory",
       ].sort(),
     );
@@ -120,12 +126,13 @@ describe("every operation the document lists is served as documented", () => {
     }
   });
 
-  it("with credentials: reads answer 200 (a receipt of a history never seen, an unknown webhook endpoint: 404); writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
+  it("with credentials: reads answer 200 (a receipt of, or a preference link for, a history never seen, an unknown webhook endpoint: 404); writes refuse an invalid body (400) and a body that is not JSON (415)", async () => {
+    const NEVER_SEEN = ["getConsentReceipt", "createPreferencesLink"];
     for (const op of operations.filter(isSecured)) {
-      // Webhook management needs webhooks:manage, which the e2e client does not name.
-      const authorization = op.tags?.includes("webhooks") ? e2eHooksBasic : e2eBasic;
+      // Webhook management needs webhooks:manage, and erasure consent:erase, which the e2e client does not name.
+      const authorization = op.tags?.includes("webhooks") ? e2eHooksBasic : op.tags?.includes("rights") ? e2eDpoBasic : e2eBasic;
       if (!op.requestBody) {
-        const missing = op.operationId === "getConsentReceipt" || op.path.includes("{id}");
+        const missing = NEVER_SEEN.includes(op.operationId) || op.path.includes("{id}");
         await expectDocumented(op, await fetch(urlOf(op), { method: op.method, headers: { Authorization: authorization } }), missing ? 404 : 200);
         continue;
       }

@@ -48,9 +48,22 @@ export const E2E_SETTINGS: Record<string, string> = {
   // The tests' webhook receivers listen on 127.0.0.1.
   WEBHOOKS_ALLOW_LOCALHOST: "true",
   OPT_IN_BRANDING: JSON.stringify({ [E2E_CLIENT.organizationId]: { name: "Stadtwerke Beispiel", primary_color: "#0a7d55" } }),
+  // The preference page's topics: labelled, and one that Global Privacy Control opts out of.
+  ORGANIZATIONS: JSON.stringify({
+    [E2E_CLIENT.organizationId]: {
+      topics: {
+        Newsletter: { label: { de: "Newsletter", en: "Newsletter", ar: "النشرة الإخبارية" } },
+        PRODUCT_UPDATES: { label: { de: "Produktneuheiten", en: "Product updates", ar: "تحديثات المنتجات" } },
+        PARTNER_OFFERS: { label: { de: "Angebote unserer Partner", en: "Partner offers", ar: "عروض شركائنا" }, gpc_opt_out: true },
+      },
+    },
+  }),
 };
 
 const basicOf = ({ id, secret }: { id: string; secret: string }) => `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
 export const e2eBasic = basicOf(E2E_CLIENT);
 export const e2eHooksBasic = basicOf(E2E_HOOKS_CLIENT);
 export const e2eOtherHooksBasic = basicOf(E2E_OTHER_HOOKS_CLIENT);
+
+/** The README's demo-dpo client, which may erase (consent:erase). */
+export const e2eDpoBasic = `Basic ${Buffer.from("demo-dpo:demo-dpo-secret").toString("base64")}`;

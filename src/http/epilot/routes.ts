@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ConsentEvent } from "../../consent-event";
 import { requestDoubleOptIn } from "../../consent/double-opt-in";
+import { createPreferencesLink } from "../../consent/preferences";
 import {
   AudiencePage,
   AudienceQuery,
@@ -12,6 +13,8 @@ import {
   ListConsentEventsQuery,
   OrganizationEventPage,
   OrganizationEventsQuery,
+  PreferencesLink,
+  PreferencesLinkQuery,
 } from "../../consent/schemas";
 import { listAudience, listEvents, listOrganizationEvents, recordEvent } from "../../consent/service";
 import type { AppEnv } from "../app-env";
@@ -98,6 +101,24 @@ const listAudienceRoute = createRoute({
   responses: { 200: { ...jsonAnswer("One page of identifiers", AudiencePage), headers: bookmarkAnswered }, ...readRefusals },
 });
 
+const createPreferencesLinkRoute = createRoute({
+  operationId: "createPreferencesLink",
+  method: "post",
+  path: "/v1/consent/{identifier}/preferences-link",
+  tags: ["consent"],
+  summary: "A signed link to the person's preference page, e.g. for a newsletter footer",
+  description:
+    "Signs a link (PREFERENCES_LINK_TTL_DAYS long) to the page where the person sees and changes every topic of the organization and of their history. " +
+    "Records nothing. An identifier without history in the organization is refused (404): the link names only its history, never the identifier.",
+  ...authenticated("consent:write"),
+  request: { params: IdentifierPath, query: PreferencesLinkQuery },
+  responses: {
+    200: jsonAnswer("The link and when it stops working", PreferencesLink),
+    ...readRefusals,
+    404: { ...readRefusals[400]!, description: "The identifier has no history in the organization" },
+  },
+});
+
 /** The epilot Consent API: errors are RFC 9457 problem details. */
 export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .onError(answerAsProblem)
@@ -110,6 +131,9 @@ export const epilotApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid }
     const links = await requestDoubleOptIn(c.env, c.executionCtx, c.var.principal, c.req.valid("json"), requestRecording(c), new URL(c.req.url).origin);
     return c.json(await withReceipt(c, links, links.event), 201);
   })
+  .openapi(createPreferencesLinkRoute, async (c) =>
+    c.json(await createPreferencesLink(c.env, c.var.principal, c.req.valid("param").identifier, new URL(c.req.url).origin, c.req.valid("query").lang), 200),
+  )
   .openapi(listOrganizationEventsRoute, async (c) => c.json(await inSession(c, (db) => listOrganizationEvents(db, c.var.principal, c.req.valid("query"))), 200))
   .openapi(listAudienceRoute, async (c) => c.json(await inSession(c, (db) => listAudience(c.env, db, c.var.principal, c.req.valid("query"))), 200))
   .openapi(listConsentEvents, async (c) => {

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { settings, type Branding } from "../../config";
 import { ConsentWithdrawn, LinkRefused } from "../../consent/errors";
 import { chooseLanguage, type Language } from "../../languages";
@@ -22,8 +23,9 @@ export function pageContext(c: Context<AppEnv>, organizationId?: string): PageCo
   const config = settings(c.env);
   const lang = chooseLanguage(c.req.query("lang"), c.req.header("Accept-Language"), config.DEFAULT_LANGUAGE);
   const branding = organizationId === undefined ? undefined : config.OPT_IN_BRANDING[organizationId];
+  const topics = organizationId === undefined ? undefined : config.ORGANIZATIONS[organizationId]?.topics;
   const label = (topic: string) => {
-    const entry = branding?.topic_labels[topic];
+    const entry = branding?.topic_labels[topic] ?? topics?.[topic]?.label;
     return (typeof entry === "string" ? entry : (entry?.[lang] ?? entry?.en)) ?? topic;
   };
   return { lang, ...(branding ? { branding } : {}), label };
@@ -43,6 +45,15 @@ export class LinkBodyTooLarge extends PayloadTooLarge {
     super(maxBytes);
   }
 }
+
+/** Reads a link's POST body up to `maxBytes`; more is refused on the link's own page (its signature named `organizationId`). */
+export const linkBodyLimit = (maxBytes: number, organizationId: string) =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new LinkBodyTooLarge(maxBytes, organizationId);
+    },
+  });
 
 /**
  * The page of a refused link, or undefined when `error` is no link refusal. The organization is

@@ -1,6 +1,5 @@
 import { OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import {
   confirmOptIn,
@@ -16,7 +15,7 @@ import {
 import type { LinkClaims, LinkPurpose } from "../../consent/link-token";
 import { maskIdentifier, type PageModel } from "../../pages/link-page";
 import type { AppEnv } from "../app-env";
-import { answerLinkRefusal, LinkBodyTooLarge, pageContext, respondWithLinkPage, type PageContext } from "./page-response";
+import { answerLinkRefusal, linkBodyLimit, pageContext, respondWithLinkPage, type PageContext } from "./page-response";
 import { linkRoutes, MAX_LINK_BODY_BYTES, type LinkResult } from "./definitions";
 import { wantsJson } from "../negotiation";
 import { limitPerClientIp } from "../rate-limit";
@@ -32,13 +31,7 @@ const verified = (purpose: LinkPurpose, { body }: { body: boolean }) =>
     const claims = await verifyLinkToken(c.env, c.req.param("token")!, purpose);
     c.set("link", claims);
     if (!body) return next();
-    const limit = bodyLimit({
-      maxSize: MAX_LINK_BODY_BYTES,
-      onError: () => {
-        throw new LinkBodyTooLarge(MAX_LINK_BODY_BYTES, claims.organizationId);
-      },
-    });
-    return limit(c, next);
+    return linkBodyLimit(MAX_LINK_BODY_BYTES, claims.organizationId)(c, next);
   });
 
 /** Who is confirming: the proof stored with the event. */

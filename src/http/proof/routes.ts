@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { ChainVerification, ConsentReceipt, ConsentState, ConsentStateQuery, IdentifierPath } from "../../consent/schemas";
+import { exportFileName, exportHistory } from "../../consent/export";
+import { ChainVerification, ConsentExport, ConsentReceipt, ConsentState, ConsentStateQuery, IdentifierPath } from "../../consent/schemas";
 import { consentReceipt, consentState, verifyHistory } from "../../consent/service";
 import type { AppEnv } from "../app-env";
 import { authenticated } from "../authenticate";
@@ -54,6 +55,23 @@ const getConsentReceipt = createRoute({
   responses: { 200: jsonAnswer("The receipt", ConsentReceipt), ...lookupRefusals },
 });
 
+const exportConsentHistory = createRoute({
+  operationId: "exportConsentHistory",
+  method: "get",
+  path: "/v1/consent/{identifier}/export",
+  tags: ["proof"],
+  summary: "Everything held about the identifier, as one JSON file (GDPR Art. 15 and 20)",
+  description:
+    "The whole history, oldest first, with proof fields, chain hashes and a signed receipt per event, and the current state per topic (as getConsentState answers it), " +
+    "as an attachment (Content-Disposition). An identifier never seen answers an empty history and writes nothing.",
+  ...authenticated("consent:read"),
+  request: { params: IdentifierPath },
+  responses: {
+    200: { ...jsonAnswer("The export", ConsentExport), headers: { "Content-Disposition": { description: 'attachment; filename="consent-export-<hash>-<date>.json"', schema: { type: "string" } } } },
+    ...readRefusals,
+  },
+});
+
 /** Proof of consent: state at any instant, the hash chain's verification and signed receipts. Errors are RFC 9457 problem details. */
 export const proofApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .onError(answerAsProblem)
@@ -62,4 +80,8 @@ export const proofApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
     return c.json({ receipt: await consentReceipt(c.env, c.var.principal, identifier, seq) }, 200);
   })
   .openapi(getConsentState, async (c) => c.json(await consentState(c.env, c.var.principal, c.req.valid("param").identifier, c.req.valid("query")), 200))
+  .openapi(exportConsentHistory, async (c) => {
+    const document = await exportHistory(c.env, c.var.principal, c.req.valid("param").identifier);
+    return c.json(document, 200, { "Content-Disposition": `attachment; filename="${exportFileName(document)}"` });
+  })
   .openapi(verifyConsentHistory, async (c) => c.json(await verifyHistory(c.env, c.var.principal, c.req.valid("param").identifier), 200));

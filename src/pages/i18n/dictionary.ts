@@ -49,4 +49,25 @@ export interface Dictionary {
 
   optOutSuccessTitle: string;
   optOutSuccessBody: (topic: string) => string;
+
+  /** The preference page: every topic of the person, changed with one form. */
+  preferencesTitle: string;
+  preferencesIntro: string;
+  preferencesLegend: string;
+  preferencesNoTopics: string;
+  preferencesSave: string;
+  preferencesUnsubscribeAll: string;
+  preferencesSaved: string;
+  /** Shown when the browser sent Global Privacy Control (Sec-GPC: 1). */
+  preferencesGpcSeen: string;
+  /** A topic's line when Global Privacy Control opts out of it. */
+  preferencesGpcTopic: string;
+  preferencesDownload: string;
+  preferencesDownloadNote: string;
+  /** A topic's current state, by the rules of state. */
+  statusGranted: string;
+  statusPending: string;
+  statusWithdrawn: string;
+  statusExpired: string;
+  statusNone: string;
 }

@@ -47,6 +47,25 @@ export const operations = {
       "required": true
     }
   },
+  "createPreferencesLink": {
+    "method": "POST",
+    "path": "/v1/consent/{identifier}/preferences-link",
+    "summary": "A signed link to the person's preference page, e.g. for a newsletter footer",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "lang",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
   "listOrganizationEvents": {
     "method": "GET",
     "path": "/v1/events",
@@ -236,6 +255,20 @@ export const operations = {
     ],
     "body": null
   },
+  "exportConsentHistory": {
+    "method": "GET",
+    "path": "/v1/consent/{identifier}/export",
+    "summary": "Everything held about the identifier, as one JSON file (GDPR Art. 15 and 20)",
+    "public": false,
+    "parameters": [
+      {
+        "name": "identifier",
+        "in": "path",
+        "required": true
+      }
+    ],
+    "body": null
+  },
   "verifyConsentHistory": {
     "method": "GET",
     "path": "/v1/consent/{identifier}/verify",
@@ -350,6 +383,76 @@ export const operations = {
     "method": "POST",
     "path": "/v1/opt-out/{token}",
     "summary": "Opts out through a link (RFC 8058 one-click)",
+    "public": true,
+    "parameters": [
+      {
+        "name": "token",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "lang",
+        "in": "query",
+        "required": false
+      }
+    ],
+    "body": null
+  },
+  "showPreferencesPage": {
+    "method": "GET",
+    "path": "/v1/preferences/{token}",
+    "summary": "Shows a person's preference page",
+    "public": true,
+    "parameters": [
+      {
+        "name": "token",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "lang",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "sec-gpc",
+        "in": "header",
+        "required": false
+      }
+    ],
+    "body": null
+  },
+  "savePreferences": {
+    "method": "POST",
+    "path": "/v1/preferences/{token}",
+    "summary": "Saves a person's choices on their preference page",
+    "public": true,
+    "parameters": [
+      {
+        "name": "token",
+        "in": "path",
+        "required": true
+      },
+      {
+        "name": "lang",
+        "in": "query",
+        "required": false
+      },
+      {
+        "name": "sec-gpc",
+        "in": "header",
+        "required": false
+      }
+    ],
+    "body": {
+      "contentType": "application/x-www-form-urlencoded",
+      "required": true
+    }
+  },
+  "downloadPreferencesExport": {
+    "method": "POST",
+    "path": "/v1/preferences/{token}/export",
+    "summary": "The preference page's \"download my data\": the person's export, as a file",
     "public": true,
     "parameters": [
       {

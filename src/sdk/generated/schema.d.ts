@@ -40,6 +40,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/{identifier}/preferences-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A signed link to the person's preference page, e.g. for a newsletter footer
+         * @description Signs a link (PREFERENCES_LINK_TTL_DAYS long) to the page where the person sees and changes every topic of the organization and of their history. Records nothing. An identifier without history in the organization is refused (404): the link names only its history, never the identifier.
+         */
+        post: operations["createPreferencesLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -164,6 +184,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/consent/{identifier}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the identifier, as one JSON file (GDPR Art. 15 and 20)
+         * @description The whole history, oldest first, with proof fields, chain hashes and a signed receipt per event, and the current state per topic (as getConsentState answers it), as an attachment (Content-Disposition). An identifier never seen answers an empty history and writes nothing.
+         */
+        get: operations["exportConsentHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/consent/{identifier}/verify": {
         parameters: {
             query?: never;
@@ -266,6 +306,50 @@ export interface paths {
          * @description Public. Records OPT_OUT unless already opted out. Accepts the RFC 8058 body List-Unsubscribe=One-Click.
          */
         post: operations["optOutWithToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preferences/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shows a person's preference page
+         * @description Public. Every topic of the organization (ORGANIZATIONS) and of the person's history, with its current state and the organization's branding. Changes nothing (GET and HEAD are safe for email scanners); the page's form POSTs to the same URL.
+         */
+        get: operations["showPreferencesPage"];
+        put?: never;
+        /**
+         * Saves a person's choices on their preference page
+         * @description Public. Records an OPT_IN or OPT_OUT (source "preference_page", with proof) per topic that changed, all in one ledger transaction; action=unsubscribe_all opts out of every topic; with Sec-GPC: 1 the topics marked gpc_opt_out are opted out (meta.gpc: true). Answers the page as it now stands.
+         */
+        post: operations["savePreferences"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preferences/{token}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The preference page's "download my data": the person's export, as a file
+         * @description Public. What exportConsentHistory answers, for the link's person only, as an attachment. A button, not a link, so that no crawler of the page fetches it.
+         */
+        post: operations["downloadPreferencesExport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -748,6 +832,11 @@ export interface components {
              * @description When opt_in_url stops working
              */
             expires_at: string;
+            /**
+             * Format: uri
+             * @description Signed link to the person's preference page (every topic; PREFERENCES_LINK_TTL_DAYS long)
+             */
+            preferences_url: string;
         };
         /**
          * @example {
@@ -772,6 +861,18 @@ export interface components {
              * @description Offered after confirming; must be on one of the organization's configured redirect origins
              */
             redirect_url?: string;
+        };
+        PreferencesLink: {
+            /**
+             * Format: uri
+             * @description Signed link to the person's preference page, e.g. for a newsletter footer
+             */
+            preferences_url: string;
+            /**
+             * Format: date-time
+             * @description When it stops working (PREFERENCES_LINK_TTL_DAYS)
+             */
+            expires_at: string;
         };
         OrganizationEventPage: {
             events: components["schemas"]["ConsentEvent"][];
@@ -958,6 +1059,21 @@ export interface components {
             /** @enum {string} */
             rule: "default_allowed";
         };
+        /** @description Everything the gateway holds about one identifier in the organization (GDPR Art. 15 and 20) */
+        ConsentExport: {
+            /** Format: date-time */
+            exported_at: string;
+            organization_id: string;
+            identifier: components["schemas"]["ConsentIdentifier"];
+            /** @description The identifier's keyed hash: the receipts' pii_principal_id and the chain's owner */
+            identifier_hash: string;
+            state: components["schemas"]["ConsentState"];
+            /** @description The whole history, oldest first, with proof fields and chain hashes */
+            events: (components["schemas"]["ConsentEvent"] & {
+                /** @description The event's signed receipt (as getConsentReceipt answers it); absent for an event stored before the chain */
+                receipt?: string;
+            })[];
+        };
         /**
          * @example {
          *       "intact": true,
@@ -1099,6 +1215,18 @@ export interface components {
             outcome: "pending" | "confirmed" | "already_confirmed" | "subscribed" | "unsubscribed" | "already_unsubscribed";
             topic: string;
             event?: components["schemas"]["ConsentEvent"];
+        };
+        PreferencesForm: {
+            /**
+             * @description save: record what changed; unsubscribe_all: opt out of every topic
+             * @default save
+             * @enum {string}
+             */
+            action: "save" | "unsubscribe_all";
+            /** @description Every topic the page showed (a hidden field each): only these are changed by save */
+            shown?: components["schemas"]["ConsentTopic"] | components["schemas"]["ConsentTopic"][];
+            /** @description The topics ticked (a checkbox each): granted on save; a shown topic not ticked is withdrawn if it was granted */
+            granted?: components["schemas"]["ConsentTopic"] | components["schemas"]["ConsentTopic"][];
         };
         ReceiptKeySet: {
             keys: components["schemas"]["ReceiptKey"][];
@@ -1405,6 +1533,95 @@ export interface operations {
             };
             /** @description This Idempotency-Key was used with another request body in the last 24 hours (`idempotency_key_reused`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPreferencesLink: {
+        parameters: {
+            query?: {
+                /** @description Language of the page (added to the link) */
+                lang?: "de" | "en" | "fr" | "es" | "it" | "nl" | "pl" | "pt" | "ar";
+            };
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link and when it stops working */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesLink"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identifier has no history in the organization */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2106,6 +2323,85 @@ export interface operations {
             };
         };
     };
+    exportConsentHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique identifier for consent source (e.g. customer email or phone). Unicode NFC, then trimmed; an e-mail address (one @) is compared with its local part and domain lower-cased (an internationalised domain in its ASCII form); a phone number (+ and only digits and separators) becomes + and its digits; anything else is kept exactly. Well-formed Unicode without control characters. */
+                identifier: components["schemas"]["ConsentIdentifier"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    /** @description attachment; filename="consent-export-<hash>-<date>.json" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentExport"];
+                };
+            };
+            /** @description The request is invalid: `errors` names each field and what is wrong */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the organization's API limit (RATE_LIMIT_API) or this client id's authentication failures (RATE_LIMIT_AUTH_FAILURES): nothing was recorded; retry after Retry-After seconds (RateLimit-Policy and RateLimit say which limit) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider's keys (JWKS) could not be fetched, or a store is overloaded (nothing was recorded); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     verifyConsentHistory: {
         parameters: {
             query?: never;
@@ -2710,6 +3006,214 @@ export interface operations {
             };
             /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    showPreferencesPage: {
+        parameters: {
+            query?: {
+                /** @description Page language; default: Accept-Language, then DEFAULT_LANGUAGE */
+                lang?: string;
+            };
+            header?: {
+                /** @description Global Privacy Control: 1 opts out of the topics the organization marks gpc_opt_out on save */
+                "sec-gpc"?: string;
+            };
+            path: {
+                /** @description The signed preference page token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is malformed or was altered, or the form names a topic the page does not show (nothing recorded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link has expired, or its signing key was retired (nothing recorded) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    savePreferences: {
+        parameters: {
+            query?: {
+                /** @description Page language; default: Accept-Language, then DEFAULT_LANGUAGE */
+                lang?: string;
+            };
+            header?: {
+                /** @description Global Privacy Control: 1 opts out of the topics the organization marks gpc_opt_out on save */
+                "sec-gpc"?: string;
+            };
+            path: {
+                /** @description The signed preference page token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PreferencesForm"];
+            };
+        };
+        responses: {
+            /** @description The page, saying the choices were saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is malformed or was altered, or the form names a topic the page does not show (nothing recorded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request came from another site (its Origin header names another origin; nothing recorded) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link has expired, or its signing key was retired (nothing recorded) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The form body is larger than 64 KiB (nothing recorded) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The gateway failed or is misconfigured; a write may have been recorded: read the history before sending it again */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadPreferencesExport: {
+        parameters: {
+            query?: {
+                /** @description Page language; default: Accept-Language, then DEFAULT_LANGUAGE */
+                lang?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The signed preference page token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentExport"];
+                };
+            };
+            /** @description The link is malformed or was altered, or the form names a topic the page does not show (nothing recorded) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request came from another site (its Origin header names another origin; nothing recorded) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link has expired, or its signing key was retired (nothing recorded) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The form body is larger than 64 KiB (nothing recorded) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -248,6 +248,12 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.at(seq) : null;
   }
 
+  /** Whose history this is, if it is one of `organizationId` (a preference page link names only the ledger). Changes nothing. */
+  identifierOf(organizationId: string): string | null | Promise<string | null> {
+    if (this.#movedTo) return this.#successor().identifierOf(organizationId);
+    return this.#owns(this.#owner, organizationId) ? this.#owner.identifier : null;
+  }
+
   /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
   optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
     if (this.#movedTo) return this.#successor().optInStatus(organizationId, requestSequence, topic);
