@@ -34,7 +34,10 @@ function overloadedD1(): D1Database {
   const refuse = () => {
     throw new Error("D1_ERROR: Database is overloaded. Requests queued for too long.");
   };
-  return new Proxy(env.DB, { get: () => () => ({ bind: () => ({ all: refuse, run: refuse, first: refuse, raw: refuse }), all: refuse, raw: refuse }) });
+  const statement = () => ({ bind: () => ({ all: refuse, run: refuse, first: refuse, raw: refuse }), all: refuse, raw: refuse });
+  // A session (an org-wide read's, D1-Bookmark) is as overloaded as the database it opens.
+  const overloaded: D1Database = new Proxy(env.DB, { get: (_, property) => (property === "withSession" ? () => ({ ...overloaded, prepare: statement, getBookmark: () => null }) : statement) });
+  return overloaded;
 }
 
 async function send(path: string, init: RequestInit, bindings: Partial<Env>) {

@@ -200,4 +200,15 @@ describe("DELETE /v1/consent/{identifier} (eraseConsentHistory)", { timeout: 30_
     expect(await retry.json<any>()).toMatchObject({ type: "urn:consent-gateway:problem:idempotency_key_erased" });
     expect((await list(identifier).then((r) => r.json<any>())).total).toBe(0);
   });
+
+  it("keeps only a keyed hash of an imported event's id, which still knows the event when it is imported again", async () => {
+    const identifier = `imported-${crypto.randomUUID()}@example.com`;
+    const line = JSON.stringify({ event_id: `crm-${identifier}`, type: "OPT_IN", topic: "T", identifier, occurred_at: "2025-06-01T10:00:00Z" });
+    const importIt = () => call("/v1/consent/import", { method: "POST", headers: { "Content-Type": "application/x-ndjson", Authorization: basic("acme") }, body: line });
+    expect((await (await importIt()).json<any>()).stored).toBe(1);
+    expect((await erase(identifier)).status).toBe(200);
+    expect(await ledgerDump(ledgerOf("org-acme", identifier).stub)).not.toContain(identifier);
+    expect(await (await importIt()).json<any>()).toMatchObject({ stored: 0, duplicates: 1 });
+    expect((await list(identifier).then((r) => r.json<any>())).total).toBe(0);
+  });
 });

@@ -35,15 +35,19 @@ const html = (description: string) => ({
     "application/json": { schema: LinkResult },
   },
 });
-const refused = (description: string) => ({
+/** A refusal a link route documents: a page in the reader's language, or problem details for a client that prefers them. */
+export const refused = (description: string) => ({
   description,
   content: { "text/html": { schema: z.string() }, "application/problem+json": { schema: Problem } },
 });
+/** The rate limit's refusal (RATE_LIMIT_PUBLIC), on every public page route. */
+export const TOO_MANY = refused("Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds");
+
 const refusals = {
   400: refused("The link is malformed or was altered (nothing recorded)"),
   409: refused("The person opted out after the link was sent (nothing recorded)"),
   410: refused("The link has expired, or its signing key was retired (nothing recorded)"),
-  429: refused("Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds"),
+  429: TOO_MANY,
 };
 
 /** What only a POST can be refused for: its body; and only a POST writes. */

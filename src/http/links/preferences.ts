@@ -9,10 +9,11 @@ import { ConsentExport, PreferencesForm } from "../../consent/schemas";
 import { maskIdentifier } from "../../pages/link-page";
 import { ApiError } from "../api-error";
 import type { AppEnv } from "../app-env";
-import { Problem } from "../problem";
+import { refused, TOO_MANY } from "./definitions";
 import { FAILED } from "../responses";
 import { throwOnInvalid } from "../validation";
 import { answerLinkRefusal, linkBodyLimit, pageContext, respondWithLinkPage, type PageContext } from "./page-response";
+import { limitPerClientIp } from "../rate-limit";
 
 /** A form with a hidden field and a checkbox per topic: room for a few hundred topics. */
 export const MAX_PREFERENCES_BODY_BYTES = 64 * 1024;
@@ -31,10 +32,10 @@ const Headers = z.object({
 });
 
 const page = (description: string) => ({ description, content: { "text/html": { schema: z.string() } } });
-const refused = (description: string) => ({ description, content: { "text/html": { schema: z.string() }, "application/problem+json": { schema: Problem } } });
 const refusals = {
   400: refused("The link is malformed or was altered, or the form names a topic the page does not show (nothing recorded)"),
   410: refused("The link has expired, or its signing key was retired (nothing recorded)"),
+  429: TOO_MANY,
 };
 const postRefusals = {
   ...refusals,
@@ -134,13 +135,13 @@ function respond(c: Context<AppEnv>, view: PreferencesView, saved: boolean) {
 /** A person's preference page: every topic, changed with one POST; "unsubscribe from everything"; "download my data". */
 export const preferencePages = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .onError(answerLinkRefusal)
-  .openapi({ ...showPreferencesRoute, middleware: [verified({ post: false })] }, async (c) => respond(c, await viewPreferences(c.env, c.var.preferences), false))
-  .openapi({ ...savePreferencesRoute, middleware: [verified({ post: true })] }, async (c) => {
+  .openapi({ ...showPreferencesRoute, middleware: [limitPerClientIp, verified({ post: false })] }, async (c) => respond(c, await viewPreferences(c.env, c.var.preferences), false))
+  .openapi({ ...savePreferencesRoute, middleware: [limitPerClientIp, verified({ post: true })] }, async (c) => {
     const { lang } = pageContext(c);
     const { view } = await savePreferences(c.env, c.executionCtx, c.var.preferences, c.req.valid("form"), context(c, lang));
     return respond(c, view, true);
   })
-  .openapi({ ...downloadRoute, middleware: [verified({ post: true })] }, async (c) => {
+  .openapi({ ...downloadRoute, middleware: [limitPerClientIp, verified({ post: true })] }, async (c) => {
     const document = await exportPreferences(c.env, c.var.preferences);
     return c.json(document, 200, { "Content-Disposition": `attachment; filename="${exportFileName(document)}"` });
   });

@@ -3073,6 +3073,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     savePreferences: {
@@ -3138,6 +3148,16 @@ export interface operations {
             };
             /** @description The form body is larger than 64 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3214,6 +3234,16 @@ export interface operations {
             };
             /** @description The form body is larger than 64 KiB (nothing recorded) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests from this address (RATE_LIMIT_PUBLIC; nothing recorded): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

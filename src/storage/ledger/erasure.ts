@@ -51,16 +51,19 @@ const STUB_TABLE = `
 
 /**
  * Moves the history into the stub as generation `generation` and leaves the events table empty.
- * The proof keeps who recorded each event and in which request; the client IP goes. Run inside
- * the erasure's synchronous transaction.
+ * The proof keeps who recorded each event and in which request; the client IP goes. A sender's
+ * event id may be made of personal data, so the stub keeps only its keyed hash (`hashEventId`),
+ * enough to know a redelivery. Run inside the erasure's synchronous transaction.
  */
-export function moveToStub(sql: SqlStorage, generation: number): void {
+export function moveToStub(sql: SqlStorage, generation: number, hashEventId: (eventId: string) => string): void {
   sql.exec(STUB_TABLE);
+  const ids = sql.exec<{ sequence: number; event_id: string }>("SELECT sequence, event_id FROM events WHERE event_id IS NOT NULL").toArray();
   sql.exec(
     `INSERT INTO erased_events (generation, sequence, type, topic, created_at, occurred_at, event_id, hash, prev_hash, commitments, proof)
-     SELECT ?, sequence, type, topic, created_at, occurred_at, event_id, hash, prev_hash, commitments, json_remove(proof, '$.client_ip') FROM events`,
+     SELECT ?, sequence, type, topic, created_at, occurred_at, NULL, hash, prev_hash, commitments, json_remove(proof, '$.client_ip') FROM events`,
     generation,
   );
+  for (const { sequence, event_id } of ids) sql.exec("UPDATE erased_events SET event_id = ? WHERE generation = ? AND sequence = ?", hashEventId(event_id), generation, sequence);
   sql.exec("DELETE FROM events");
 }
 
@@ -82,7 +85,7 @@ export function stubRecords(sql: SqlStorage, generation: number): EventRecord[] 
     .toArray();
 }
 
-/** Whether an erased generation held the event its sender identified as `eventId` (a redelivery then records nothing). */
-export function erasedEventHeld(sql: SqlStorage, eventId: string): boolean {
-  return sql.exec("SELECT 1 FROM erased_events WHERE event_id = ? LIMIT 1", eventId).toArray().length > 0;
+/** Whether an erased generation held the event whose sender's id hashes to `hashedEventId` (a redelivery then records nothing). */
+export function erasedEventHeld(sql: SqlStorage, hashedEventId: string): boolean {
+  return sql.exec("SELECT 1 FROM erased_events WHERE event_id = ? LIMIT 1", hashedEventId).toArray().length > 0;
 }

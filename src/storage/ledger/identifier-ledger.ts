@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { identifierHash } from "../../chain";
+import { identifierHash, keyedHash } from "../../chain";
 import { identifierKey, settings } from "../../config";
 import { errorFields, log } from "../../log";
 import type { EventRecord, EventText, FeedEntry, LedgerKey } from "../event-record";
@@ -221,7 +221,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     const idempotencyRecords = storage.transactionSync(() => {
       createSchema(storage);
       const records = this.#history.idempotencyRecords();
-      moveToStub(storage.sql, generation);
+      moveToStub(storage.sql, generation, (eventId) => this.#hashedEventId(eventId));
       for (const stale of [OWNER_KEY, FED_THROUGH_KEY, RESENDS_KEY]) storage.kv.delete(stale);
       storage.kv.put(ERASURES_KEY, [...this.#erasures, record]);
       storage.kv.put(GENERATION_KEY, generation + 1);
@@ -406,7 +406,12 @@ export class IdentifierLedger extends DurableObject<Env> {
 
   /** Whether the history, or an erased generation of it, holds the event its sender identified as `eventId`. */
   #holds(eventId: string): boolean {
-    return this.#history.byEventId(eventId) !== null || (this.#erasures.length > 0 && erasedEventHeld(this.ctx.storage.sql, eventId));
+    return this.#history.byEventId(eventId) !== null || (this.#erasures.length > 0 && erasedEventHeld(this.ctx.storage.sql, this.#hashedEventId(eventId)));
+  }
+
+  /** A sender's event id as an erased stub keeps it: keyed, domain-separated from every other keyed hash. */
+  #hashedEventId(eventId: string): string {
+    return keyedHash(this.#identifierKey(), `erased-event-id\u0000${eventId}`);
   }
 
   #erasureOf(record: ErasureRecord, identifierHash: string): Erasure {
