@@ -3,7 +3,8 @@ import { identifierKey, settings } from "../config";
 import type { ConsentEvent, EventInput, EventType, JsonObject } from "../consent-event";
 import { appendedEvent, eventText, toConsentEvent, type EventRecord, type FeedEntry } from "../storage/event-record";
 import { sendToFeed } from "../storage/feed/producer";
-import { feedHistory, readAudience, readFeed, type FeedReader } from "../storage/feed/reader";
+import type { D1Reader } from "../storage/d1-reader";
+import { feedHistory, readAudience, readFeed } from "../storage/feed/reader";
 import type { ListQuery } from "../storage/ledger/identifier-ledger";
 import { identifierHash, IDENTIFIER_RULES_VERSION, legacySpelling, normalizeIdentifier } from "./identifiers";
 import { encodeAudienceCursor, encodeFeedCursor, encodeHistoryCursor, type AudienceQuery, type OrganizationEventsQuery } from "./schemas";
@@ -83,7 +84,7 @@ export async function listEvents(
  * trails the identifiers' own ledgers by the feed pipeline's delay).
  */
 export async function listOrganizationEvents(
-  db: FeedReader,
+  db: D1Reader,
   principal: Principal,
   { cursor, since, until, ...filters }: OrganizationEventsQuery,
 ): Promise<{ events: ConsentEvent[]; next_cursor: string | null; has_more: boolean }> {
@@ -185,7 +186,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export async function listAudience(
   env: Env,
-  db: FeedReader,
+  db: D1Reader,
   principal: Principal,
   { topic, status, limit, cursor }: AudienceQuery,
 ): Promise<{ identifiers: { identifier: string; since: string }[]; next_cursor: string | null; has_more: boolean }> {

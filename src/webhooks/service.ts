@@ -1,5 +1,6 @@
 import type { Principal } from "../auth/principal";
 import { settings } from "../config";
+import type { D1Reader } from "../storage/d1-reader";
 import { deleteEndpoint, filterText, filterValues, findEndpoint, insertEndpoint, organizationEndpoints, recentDeliveries, replaceSecret, type EndpointRow } from "../storage/webhooks/endpoints";
 import { newSecret, sealSecret } from "../storage/webhooks/secrets";
 import type { WebhookEndpoint, WebhookRequestBody } from "./schemas";
@@ -44,8 +45,8 @@ export async function createWebhook(env: Env, principal: Principal, body: Webhoo
   return { ...endpointOf(row), secret };
 }
 
-export async function listWebhooks(env: Env, principal: Principal): Promise<{ webhooks: WebhookEndpoint[] }> {
-  return { webhooks: (await organizationEndpoints(env.DB, principal.organizationId)).map((row) => endpointOf(row)) };
+export async function listWebhooks(db: D1Reader, principal: Principal): Promise<{ webhooks: WebhookEndpoint[] }> {
+  return { webhooks: (await organizationEndpoints(db, principal.organizationId)).map((row) => endpointOf(row)) };
 }
 
 /** Removes an endpoint: nothing more is delivered to it, even what is queued. Answers whether it was there. */
@@ -73,9 +74,9 @@ export async function rotateWebhookSecret(env: Env, principal: Principal, id: st
 }
 
 /** The endpoint's latest delivery attempts, newest first; undefined when the organization has no such endpoint. */
-export async function listWebhookDeliveries(env: Env, principal: Principal, id: string, limit: number) {
-  if (!(await findEndpoint(env.DB, principal.organizationId, id))) return undefined;
-  const rows = await recentDeliveries(env.DB, principal.organizationId, id, limit);
+export async function listWebhookDeliveries(db: D1Reader, principal: Principal, id: string, limit: number) {
+  if (!(await findEndpoint(db, principal.organizationId, id))) return undefined;
+  const rows = await recentDeliveries(db, principal.organizationId, id, limit);
   return {
     deliveries: rows.map((r) => ({
       webhook_id: r.webhookId,

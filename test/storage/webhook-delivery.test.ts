@@ -180,7 +180,7 @@ describe("delivering", () => {
     // Another secret, or an altered body, does not verify.
     expect(() => new Webhook(`whsec_${btoa("another secret of 32 bytes......")}`).verify(body, headersOf(request))).toThrow();
     expect(() => new Webhook(endpoint.secret).verify(body.replace("NEWSLETTER", "SMS"), headersOf(request))).toThrow();
-    expect((await listWebhookDeliveries(env, acme, endpoint.id, 10))!.deliveries).toEqual([
+    expect((await listWebhookDeliveries(env.DB, acme, endpoint.id, 10))!.deliveries).toEqual([
       { webhook_id: messages[0]!.webhookId, type: "consent.event", attempt: 1, status: "delivered", response_status: 204, attempted_at: expect.any(String) },
     ]);
   });
@@ -221,7 +221,7 @@ describe("delivering", () => {
     expect(delays.every((d, i) => i === 0 || d! >= delays[i - 1]!)).toBe(true);
     expect(delays.reduce((sum, d) => sum! + d!, 0)).toBeGreaterThanOrEqual(24 * 3600);
     expect(new Set(received.map((r) => r.request.headers.get("webhook-id")))).toEqual(new Set([message!.webhookId]));
-    const { deliveries } = (await listWebhookDeliveries(env, acme, endpoint.id, 100))!;
+    const { deliveries } = (await listWebhookDeliveries(env.DB, acme, endpoint.id, 100))!;
     expect(deliveries.map((d) => [d.attempt, d.status, d.response_status])).toEqual(Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => [MAX_ATTEMPTS - 1 - i, "retrying", 500]));
   });
 
@@ -240,7 +240,7 @@ describe("delivering", () => {
     expect(result.retryMessages).toEqual([{ msgId: expect.any(String) }]);
     expect(result.delays).toEqual([undefined]);
     expect(logs.lines()).toEqual([expect.stringContaining("a webhook failed its last attempt; it goes to the dead-letter queue")]);
-    expect((await listWebhookDeliveries(env, acme, endpoint.id, 10))!.deliveries[0]).toMatchObject({ attempt: MAX_ATTEMPTS, status: "failed", response_status: 503 });
+    expect((await listWebhookDeliveries(env.DB, acme, endpoint.id, 10))!.deliveries[0]).toMatchObject({ attempt: MAX_ATTEMPTS, status: "failed", response_status: 503 });
   });
 
   it("a network failure or a redirect is a failed attempt, retried", async () => {
@@ -252,7 +252,7 @@ describe("delivering", () => {
     }) as typeof fetch;
     expect((await deliver([message!], refused)).retryMessages).toHaveLength(1);
     expect((await deliver([message!], receiver(302).send, 2)).retryMessages).toHaveLength(1);
-    expect((await listWebhookDeliveries(env, acme, endpoint.id, 10))!.deliveries.map((d) => [d.status, d.response_status, d.error])).toEqual([
+    expect((await listWebhookDeliveries(env.DB, acme, endpoint.id, 10))!.deliveries.map((d) => [d.status, d.response_status, d.error])).toEqual([
       ["retrying", 302, undefined],
       ["retrying", undefined, "TypeError: connection refused"],
     ]);
@@ -278,7 +278,7 @@ describe("delivering", () => {
     const { received, send } = receiver(200);
     expect((await deliver([message!], send)).explicitAcks).toHaveLength(1);
     expect(received).toEqual([]);
-    expect((await listWebhookDeliveries(env, acme, endpoint.id, 10))!.deliveries).toEqual([
+    expect((await listWebhookDeliveries(env.DB, acme, endpoint.id, 10))!.deliveries).toEqual([
       expect.objectContaining({ status: "dropped", error: "the event was erased before delivery" }),
     ]);
   });

@@ -15,6 +15,7 @@ import { jsonBody } from "../json-body";
 import { answerAsProblem } from "../problem";
 import { jsonAnswer, jsonRequest, readRefusals, webhookRefusals, webhookWriteRefusals } from "../responses";
 import { throwOnInvalid } from "../validation";
+import { bookmarkAnswered, BookmarkHeaders, inSession } from "../d1-session";
 
 const createWebhookRoute = createRoute({
   operationId: "createWebhook",
@@ -37,7 +38,8 @@ const listWebhooksRoute = createRoute({
   tags: ["webhooks"],
   summary: "Lists the organization's webhook endpoints (never their secrets)",
   ...authenticated("webhooks:manage"),
-  responses: { 200: jsonAnswer("The endpoints, oldest first", WebhookList), ...readRefusals },
+  request: { headers: BookmarkHeaders },
+  responses: { 200: { ...jsonAnswer("The endpoints, oldest first", WebhookList), headers: bookmarkAnswered }, ...readRefusals },
 });
 
 const deleteWebhookRoute = createRoute({
@@ -70,8 +72,8 @@ const listWebhookDeliveriesRoute = createRoute({
   tags: ["webhooks"],
   summary: "The endpoint's recent delivery attempts: status, time, response code",
   ...authenticated("webhooks:manage"),
-  request: { params: WebhookIdPath, query: WebhookDeliveriesQuery },
-  responses: { 200: jsonAnswer("Attempts, newest first", WebhookDeliveryList), ...webhookRefusals },
+  request: { params: WebhookIdPath, query: WebhookDeliveriesQuery, headers: BookmarkHeaders },
+  responses: { 200: { ...jsonAnswer("Attempts, newest first", WebhookDeliveryList), headers: bookmarkAnswered }, ...webhookRefusals },
 });
 
 const notFound = (id: string) => new ApiError("not_found", `The organization has no webhook endpoint ${JSON.stringify(id)}.`);
@@ -80,7 +82,7 @@ const notFound = (id: string) => new ApiError("not_found", `The organization has
 export const webhooksApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid })
   .onError(answerAsProblem)
   .openapi(createWebhookRoute, async (c) => c.json(await createWebhook(c.env, c.var.principal, c.req.valid("json")), 201))
-  .openapi(listWebhooksRoute, async (c) => c.json(await listWebhooks(c.env, c.var.principal), 200))
+  .openapi(listWebhooksRoute, async (c) => c.json(await inSession(c, (db) => listWebhooks(db, c.var.principal)), 200))
   .openapi(deleteWebhookRoute, async (c) => {
     const { id } = c.req.valid("param");
     if (!(await deleteWebhook(c.env, c.var.principal, id))) throw notFound(id);
@@ -94,7 +96,7 @@ export const webhooksApi = new OpenAPIHono<AppEnv>({ defaultHook: throwOnInvalid
   })
   .openapi(listWebhookDeliveriesRoute, async (c) => {
     const { id } = c.req.valid("param");
-    const deliveries = await listWebhookDeliveries(c.env, c.var.principal, id, c.req.valid("query").limit);
+    const deliveries = await inSession(c, (db) => listWebhookDeliveries(db, c.var.principal, id, c.req.valid("query").limit));
     if (!deliveries) throw notFound(id);
     return c.json(deliveries, 200);
   });

@@ -481,7 +481,13 @@ export const operations = {
     "path": "/v1/webhooks",
     "summary": "Lists the organization's webhook endpoints (never their secrets)",
     "public": false,
-    "parameters": [],
+    "parameters": [
+      {
+        "name": "D1-Bookmark",
+        "in": "header",
+        "required": false
+      }
+    ],
     "body": null
   },
   "createWebhook": {
@@ -537,6 +543,11 @@ export const operations = {
       {
         "name": "limit",
         "in": "query",
+        "required": false
+      },
+      {
+        "name": "D1-Bookmark",
+        "in": "header",
         "required": false
       }
     ],

@@ -3287,7 +3287,10 @@ export interface operations {
     listWebhooks: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3296,6 +3299,8 @@ export interface operations {
             /** @description The endpoints, oldest first */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3627,7 +3632,10 @@ export interface operations {
             query?: {
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description A D1 session bookmark, as a previous read answered it: this read then sees at least everything that one saw, on whichever replica serves it. Without it, the nearest replica answers, which may trail the primary. */
+                "D1-Bookmark"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3638,6 +3646,8 @@ export interface operations {
             /** @description Attempts, newest first */
             200: {
                 headers: {
+                    /** @description The read's D1 session bookmark: send it back as D1-Bookmark to read at least what this read saw */
+                    "D1-Bookmark"?: string;
                     [name: string]: unknown;
                 };
                 content: {

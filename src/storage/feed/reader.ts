@@ -1,15 +1,9 @@
 import { and, asc, eq, gt, gte, lt, lte, max, sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/d1";
 import type { ConsentEvent } from "../../consent-event";
 import { consentEvents, consentTopics } from "../d1-schema";
 import { toConsentEvent, type EventRecord } from "../event-record";
+import { orm, type D1Reader } from "../d1-reader";
 
-/**
- * What the feed is read from: the database, or a session of it (D1's Sessions API, which a read
- * replica may serve). drizzle uses only `prepare` and `batch`, which a session has too.
- */
-export type FeedReader = D1Database | D1DatabaseSession;
-const orm = (db: FeedReader) => drizzle(db as D1Database);
 
 /** Where a poller stands: after a feed position of its organization, or (a cursor from before migration 0004) after a global position. */
 export type FeedCursor = { feedPosition: number } | { position: number };
@@ -29,7 +23,7 @@ export interface FeedQuery {
  * D1 (keyset-paginated by the organization's feed position). An event that lands late, after a D1
  * outage, still comes after any cursor handed out before: a poller never skips it.
  */
-export async function readFeed(db: FeedReader, organizationId: string, query: FeedQuery): Promise<{ events: ConsentEvent[]; last?: number; next: boolean }> {
+export async function readFeed(db: D1Reader, organizationId: string, query: FeedQuery): Promise<{ events: ConsentEvent[]; last?: number; next: boolean }> {
   const t = consentEvents;
   const feed = orm(db);
   const after = query.after;
@@ -66,7 +60,7 @@ export async function readFeed(db: FeedReader, organizationId: string, query: Fe
 /** One identifier's rows in the feed, oldest first, as the consumer wrote them (to check them against its ledger). */
 export async function feedHistory(db: D1Database, organizationId: string, identifier: string): Promise<EventRecord[]> {
   const t = consentEvents;
-  return drizzle(db)
+  return orm(db)
     .select({
       sequence: t.sequence,
       type: t.type,
@@ -96,7 +90,7 @@ export interface AudienceQuery {
 }
 
 /** One page of the identifiers with `status` on `topic`, in identifier order. */
-export async function readAudience(db: FeedReader, organizationId: string, query: AudienceQuery): Promise<{ identifiers: { identifier: string; since: string }[]; next: boolean }> {
+export async function readAudience(db: D1Reader, organizationId: string, query: AudienceQuery): Promise<{ identifiers: { identifier: string; since: string }[]; next: boolean }> {
   const t = consentTopics;
   const rows = await orm(db)
     .select({ identifier: t.identifier, since: t.since })

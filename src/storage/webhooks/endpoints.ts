@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { webhookDeliveries, webhookEndpoints } from "../d1-schema";
+import { orm, type D1Reader } from "../d1-reader";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
@@ -14,14 +15,14 @@ export async function insertEndpoint(db: D1Database, row: EndpointRow): Promise<
 }
 
 /** The organization's endpoints, oldest first. */
-export function organizationEndpoints(db: D1Database, organizationId: string): Promise<EndpointRow[]> {
+export function organizationEndpoints(db: D1Reader, organizationId: string): Promise<EndpointRow[]> {
   const t = webhookEndpoints;
-  return drizzle(db).select().from(t).where(eq(t.organizationId, organizationId)).orderBy(t.createdAt, t.id);
+  return orm(db).select().from(t).where(eq(t.organizationId, organizationId)).orderBy(t.createdAt, t.id);
 }
 
-export async function findEndpoint(db: D1Database, organizationId: string, id: string): Promise<EndpointRow | undefined> {
+export async function findEndpoint(db: D1Reader, organizationId: string, id: string): Promise<EndpointRow | undefined> {
   const t = webhookEndpoints;
-  const [row] = await drizzle(db).select().from(t).where(and(eq(t.organizationId, organizationId), eq(t.id, id)));
+  const [row] = await orm(db).select().from(t).where(and(eq(t.organizationId, organizationId), eq(t.id, id)));
   return row;
 }
 
@@ -59,9 +60,9 @@ export function endpointsOf(db: D1Database, organizationIds: string[]): Promise<
 }
 
 /** The endpoint's latest delivery attempts, newest first. */
-export function recentDeliveries(db: D1Database, organizationId: string, endpointId: string, limit: number): Promise<DeliveryRow[]> {
+export function recentDeliveries(db: D1Reader, organizationId: string, endpointId: string, limit: number): Promise<DeliveryRow[]> {
   const t = webhookDeliveries;
-  return drizzle(db)
+  return orm(db)
     .select()
     .from(t)
     .where(and(eq(t.organizationId, organizationId), eq(t.endpointId, endpointId)))
