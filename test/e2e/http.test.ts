@@ -48,13 +48,14 @@ it("serves the receipt key set: public keys only, cacheable", async () => {
 
 it("erases a history over real HTTP as the README shows, and the next event starts a new chain that reaches the feed", async () => {
   const identifier = `forget-${crypto.randomUUID()}@example.com`;
+  const topic = `FORGET-${crypto.randomUUID()}`;
   const demo = `Basic ${Buffer.from("demo:demo-secret").toString("base64")}`;
   const dpo = `Basic ${Buffer.from("demo-dpo:demo-dpo-secret").toString("base64")}`;
   const publish = () =>
     fetch(`${base}/v1/consent/publish`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: demo },
-      body: JSON.stringify({ type: "OPT_IN", topic: "NEWSLETTER", identifier, source: "signup-form" }),
+      body: JSON.stringify({ type: "OPT_IN", topic, identifier, source: "signup-form" }),
     });
   expect((await publish()).status).toBe(201);
   const erase = (authorization: string) =>
@@ -62,7 +63,7 @@ it("erases a history over real HTTP as the README shows, and the next event star
   expect((await erase(demo)).status).toBe(403);
   const erased = await erase(dpo);
   expect(erased.status).toBe(200);
-  expect(await erased.json()).toMatchObject({ erased_by: "demo-dpo", stub: { events: [{ seq: 1, type: "OPT_IN", topic: "NEWSLETTER" }] } });
+  expect(await erased.json()).toMatchObject({ erased_by: "demo-dpo", stub: { events: [{ seq: 1, type: "OPT_IN", topic }] } });
   const state = await (await fetch(`${base}/v1/consent/${identifier}/state`, { headers: { Authorization: demo } })).json();
   expect(state).toMatchObject({ topics: [], erased: true });
 
@@ -71,7 +72,7 @@ it("erases a history over real HTTP as the README shows, and the next event star
   await expect
     .poll(
       async () => {
-        const feed = (await (await fetch(`${base}/v1/events?topic=NEWSLETTER&limit=1000`, { headers: { Authorization: demo } })).json()) as { events: { identifier: string; seq: number }[] };
+        const feed = (await (await fetch(`${base}/v1/events?topic=${topic}&limit=500`, { headers: { Authorization: demo } })).json()) as { events: { identifier: string; seq: number }[] };
         return feed.events.filter((e) => e.identifier === identifier).map((e) => e.seq);
       },
       { timeout: 20_000, interval: 250 },
