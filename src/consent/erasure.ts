@@ -13,7 +13,7 @@ import { ledgerFor } from "./service";
 export async function eraseHistory(env: Env, principal: Principal, identifier: string, reason: string): Promise<ErasureAnswer> {
   const { key, stub } = ledgerFor(env, principal.organizationId, identifier);
   const erasure = await stub.erase(key, { erasedBy: principal.subject, reason });
-  // The answers they keep for retries name the person. Should this fail, they expire within 24 hours.
+  // The answers they keep for retries name the person. Should this fail, erasing again forgets again.
   await Promise.all(erasure.idempotencyRecords.map((id) => env.IDEMPOTENCY_RECORD.get(env.IDEMPOTENCY_RECORD.idFromString(id)).forget()));
   // The systems behind the gateway erase too. Announced on every call, a repeat included: a caller
   // whose erasure answered 500 because the queue refused retries, and the retry announces it.

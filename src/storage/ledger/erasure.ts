@@ -12,6 +12,8 @@ export interface ErasureRecord {
   erasedAt: string;
   erasedBy: string;
   reason: string;
+  /** The idempotency records (Durable Object ids) whose kept answers named the erased events: they are made to forget. */
+  idempotencyRecords?: string[];
 }
 
 /** One event of a stub, as the erasure answers it. */

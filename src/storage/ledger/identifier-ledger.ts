@@ -17,11 +17,7 @@ export type { ListQuery, HistoryPage } from "./history";
 export type { OptInStatus, OptOutStatus } from "./link-rules";
 export type { ErasureRecord, StubEvent } from "./erasure";
 
-/**
- * An erasure as the ledger answers it: its record, the keyed identifier hash and the stub of the
- * generation it closed, and (when it was done just now) the idempotency records that must forget
- * the answers they keep of it.
- */
+/** An erasure as the ledger answers it: its record, the keyed identifier hash and the stub of the generation it closed. */
 export interface Erasure extends ErasureRecord {
   identifierHash: string;
   stub: StubEvent[];
@@ -209,7 +205,10 @@ export class IdentifierLedger extends DurableObject<Env> {
       return this.#erasureOf(latest, hash);
     }
     const generation = this.#generation;
-    const record: ErasureRecord = { generation, erasedAt: new Date().toISOString(), ...by };
+    const storage = this.ctx.storage;
+    // Kept with the erasure (they name no one), so that erasing again makes them forget again.
+    const idempotencyRecords = this.#owner ? this.#history.idempotencyRecords() : [];
+    const record: ErasureRecord = { generation, erasedAt: new Date().toISOString(), ...by, idempotencyRecords };
     const feedErasure: FeedErasure = {
       organizationId: key.organizationId,
       identifierHash: hash,
@@ -217,16 +216,13 @@ export class IdentifierLedger extends DurableObject<Env> {
       generation,
       erasedAt: record.erasedAt,
     };
-    const storage = this.ctx.storage;
-    const idempotencyRecords = storage.transactionSync(() => {
+    storage.transactionSync(() => {
       createSchema(storage);
-      const records = this.#history.idempotencyRecords();
       moveToStub(storage.sql, generation, (eventId) => this.#hashedEventId(eventId));
       for (const stale of [OWNER_KEY, FED_THROUGH_KEY, RESENDS_KEY]) storage.kv.delete(stale);
       storage.kv.put(ERASURES_KEY, [...this.#erasures, record]);
       storage.kv.put(GENERATION_KEY, generation + 1);
       storage.kv.put(FEED_ERASURE_KEY, feedErasure);
-      return records;
     });
     this.#owner = undefined;
     this.#erasures = [...this.#erasures, record];
@@ -238,7 +234,7 @@ export class IdentifierLedger extends DurableObject<Env> {
     await storage.setAlarm(Date.now() + SAFETY_NET_MS);
     this.#armed = true;
     await this.#eraseFromFeed();
-    return { ...this.#erasureOf(record, hash), idempotencyRecords };
+    return this.#erasureOf(record, hash);
   }
 
   /** The event `seq` of the history, if it holds one. Changes nothing. */
@@ -415,7 +411,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   #erasureOf(record: ErasureRecord, identifierHash: string): Erasure {
-    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation), idempotencyRecords: [] };
+    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation), idempotencyRecords: record.idempotencyRecords ?? [] };
   }
 
   /** Hands the latest erasure to D1, unless it has it already; a failure is logged, and the armed alarm tries again. */
