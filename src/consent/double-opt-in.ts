@@ -3,7 +3,7 @@ import { ConfigError, settings, type Settings } from "../config";
 import type { ConsentEvent, EventProof, JsonObject, Recording } from "../consent-event";
 import type { Language } from "../languages";
 import { appendedEvent } from "../storage/event-record";
-import type { LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
+import type { LinkScope, LinkView, OptInStatus, OptOutStatus, Proof } from "../storage/ledger/identifier-ledger";
 
 export type { OptInStatus, OptOutStatus } from "../storage/ledger/identifier-ledger";
 import { ConsentWithdrawn, FieldRefused, LinkRefused } from "./errors";
@@ -16,6 +16,7 @@ import {
   type LinkClaims,
   type LinkPurpose,
   type PreferencesClaims,
+  type ToSign,
 } from "./link-token";
 import { appendEvent, feedSoon, type Background } from "./service";
 
@@ -86,7 +87,7 @@ export async function requestDoubleOptIn(
     ...(request.meta === undefined ? {} : { meta: request.meta }),
     ...recording,
   });
-  const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic };
+  const base = { organizationId: principal.organizationId, ledgerId: requested.ledger, topic: request.topic, generation: requested.generation ?? 1 };
   const event = appendedEvent(requested, request.meta);
   const now = new Date(event.created_at);
   const [optIn, optOut, preferences] = await Promise.all([
@@ -96,7 +97,7 @@ export async function requestDoubleOptIn(
       { ttlSeconds: config.OPT_IN_TTL_DAYS * DAY_SECONDS, now },
     ),
     signLink({ ...base, purpose: "opt-out" }, keys, { ttlSeconds: config.OPT_OUT_TTL_DAYS * DAY_SECONDS, now }),
-    preferencesLink(config, { organizationId: principal.organizationId, ledgerId: requested.ledger }, requestOrigin, { lang: request.lang, now }),
+    preferencesLink(config, { organizationId: principal.organizationId, ledgerId: requested.ledger, generation: requested.generation ?? 1 }, requestOrigin, { lang: request.lang, now }),
   ]);
   const origin = config.PUBLIC_BASE_URL ?? requestOrigin;
   const lang = request.lang ? `?lang=${request.lang}` : "";
@@ -112,7 +113,7 @@ export async function requestDoubleOptIn(
 /** Signs a link to the preference page of the ledger's history (every topic; PREFERENCES_LINK_TTL_DAYS long). */
 export async function preferencesLink(
   config: Settings,
-  claims: Omit<PreferencesClaims, "expiresAt">,
+  claims: ToSign<PreferencesClaims>,
   requestOrigin: string,
   { lang, now }: { lang?: Language | undefined; now?: Date } = {},
 ): Promise<PreferencesLink> {
@@ -131,6 +132,9 @@ export function verifyLinkToken(env: Env, token: string, purpose: LinkPurpose): 
 }
 
 /** The ledger a verified link points to. */
+/** What a link may reach in its ledger: its organization's history, of the generation it was signed for. */
+export const scopeOf = ({ organizationId, generation }: Pick<LinkClaims, "organizationId" | "generation">): LinkScope => ({ organizationId, generation });
+
 export function ledgerOfLink(env: Env, claims: Pick<LinkClaims, "organizationId" | "ledgerId">) {
   let id: DurableObjectId;
   try {
@@ -179,26 +183,26 @@ export function proofOf(source: string, context: ConfirmationContext, extra: Jso
 
 /** Reads where an opt-in link stands; changes nothing (GET and HEAD, and scanners, land here). */
 export async function inspectOptIn(env: Env, claims: LinkClaims): Promise<LinkOutcome<OptInStatus>> {
-  return outcome(claims, await ledgerOfLink(env, claims).optInStatus(claims.organizationId, claims.requestSequence!, claims.topic));
+  return outcome(claims, await ledgerOfLink(env, claims).optInStatus(scopeOf(claims), claims.requestSequence!, claims.topic));
 }
 
 /** Confirms an opt-in link: records DOUBLE_OPT_IN with proof, at most once per request. */
 export async function confirmOptIn(env: Env, background: Background, claims: LinkClaims, context: ConfirmationContext): Promise<LinkOutcome<OptInStatus>> {
   const requestSequence = claims.requestSequence!;
   const { proof, meta } = proofOf("double-opt-in-link", context, { double_opt_in: true, request_sequence: requestSequence });
-  const view = await ledgerOfLink(env, claims).confirmOptIn(claims.organizationId, requestSequence, claims.topic, proof);
+  const view = await ledgerOfLink(env, claims).confirmOptIn(scopeOf(claims), requestSequence, claims.topic, proof);
   feedSoon(env, background, view.appended);
   return outcome(claims, view, { meta });
 }
 
 export async function inspectOptOut(env: Env, claims: LinkClaims): Promise<LinkOutcome<OptOutStatus>> {
-  return outcome(claims, await ledgerOfLink(env, claims).optOutStatus(claims.organizationId, claims.topic));
+  return outcome(claims, await ledgerOfLink(env, claims).optOutStatus(scopeOf(claims), claims.topic));
 }
 
 /** Opts out through a link (a form button or an RFC 8058 one-click POST). */
 export async function confirmOptOut(env: Env, background: Background, claims: LinkClaims, context: ConfirmationContext): Promise<LinkOutcome<OptOutStatus>> {
   const { proof, meta } = proofOf("opt-out-link", context, { one_click: context.oneClick ?? false });
-  const view = await ledgerOfLink(env, claims).optOut(claims.organizationId, claims.topic, proof);
+  const view = await ledgerOfLink(env, claims).optOut(scopeOf(claims), claims.topic, proof);
   feedSoon(env, background, view.appended);
   return outcome(claims, view, { meta });
 }

@@ -21,6 +21,8 @@ export interface LinkClaims {
   requestSequence?: number;
   /** Where to offer to go after success; checked against the organization's origins when signed. */
   redirectUrl?: string;
+  /** The generation of the history it was signed for (1 until the first erasure): a later one's ledger refuses it. */
+  generation: number;
   expiresAt: Date;
 }
 
@@ -47,12 +49,21 @@ async function kidOf(secret: string): Promise<string> {
 
 const audience = (purpose: TokenPurpose) => `consent-gateway:${purpose}`;
 
+/** What a caller signs: the claims without their expiry, the generation 1 unless said. */
+export type ToSign<C extends { expiresAt: Date; generation: number }> = Omit<C, "expiresAt" | "generation"> & { generation?: number };
+
+/** The `gen` claim: absent for generation 1 (so links signed before erasures existed read as it). */
+const GENERATION = z.number().int().min(2).optional();
+/** The `gen` claim for a generation, absent for the first. */
+const generationClaim = (generation: number): { gen?: number } => (generation > 1 ? { gen: generation } : {});
+
 const payloadSchema = z.object({
   sub: z.string().regex(/^[0-9a-f]{64}$/),
   org: z.string().min(1),
   topic: z.string().min(1),
   req: z.number().int().positive().optional(),
   ru: z.url().optional(),
+  gen: GENERATION,
   exp: z.number(),
 });
 
@@ -77,7 +88,7 @@ async function signToken(
 }
 
 export function signLink(
-  claims: Omit<LinkClaims, "expiresAt">,
+  claims: ToSign<LinkClaims>,
   keys: KeyRing,
   options: { ttlSeconds: number; now?: Date },
 ): Promise<{ token: string; expiresAt: Date }> {
@@ -86,6 +97,7 @@ export function signLink(
     topic: claims.topic,
     ...(claims.requestSequence === undefined ? {} : { req: claims.requestSequence }),
     ...(claims.redirectUrl === undefined ? {} : { ru: claims.redirectUrl }),
+    ...generationClaim(claims.generation ?? 1),
   };
   return signToken(claims.purpose, claims.ledgerId, payload, keys, options);
 }
@@ -139,7 +151,7 @@ export async function verifyLink(
   if (!parsed.success || (purpose === "opt-in") !== (parsed.data.req !== undefined)) {
     throw new LinkRefused("invalid", organizationOf(payload));
   }
-  const { sub, org, topic, req, ru, exp } = parsed.data;
+  const { sub, org, topic, req, ru, gen, exp } = parsed.data;
   return {
     purpose,
     organizationId: org,
@@ -147,6 +159,7 @@ export async function verifyLink(
     topic,
     ...(req === undefined ? {} : { requestSequence: req }),
     ...(ru === undefined ? {} : { redirectUrl: ru }),
+    generation: gen ?? 1,
     expiresAt: new Date(exp * 1000),
   };
 }
@@ -158,6 +171,8 @@ export async function verifyLink(
 export interface PreferencesClaims {
   organizationId: string;
   ledgerId: string;
+  /** As LinkClaims' generation: a link to an erased history stays dead. */
+  generation: number;
   expiresAt: Date;
 }
 
@@ -165,16 +180,17 @@ const preferencesPayload = z.strictObject({
   aud: z.literal(audience("preferences")),
   sub: z.string().regex(/^[0-9a-f]{64}$/),
   org: z.string().min(1),
+  gen: GENERATION,
   iat: z.number(),
   exp: z.number(),
 });
 
 export function signPreferencesLink(
-  claims: Omit<PreferencesClaims, "expiresAt">,
+  claims: ToSign<PreferencesClaims>,
   keys: KeyRing,
   options: { ttlSeconds: number; now?: Date },
 ): Promise<{ token: string; expiresAt: Date }> {
-  return signToken("preferences", claims.ledgerId, { org: claims.organizationId }, keys, options);
+  return signToken("preferences", claims.ledgerId, { org: claims.organizationId, ...generationClaim(claims.generation ?? 1) }, keys, options);
 }
 
 /** Verifies a preference page link; throws LinkRefused saying why not. */
@@ -182,5 +198,5 @@ export async function verifyPreferencesLink(token: string, keys: KeyRing, { now 
   const payload = await verifyToken(token, "preferences", keys, now);
   const parsed = preferencesPayload.safeParse(payload);
   if (!parsed.success) throw new LinkRefused("invalid", organizationOf(payload));
-  return { organizationId: parsed.data.org, ledgerId: parsed.data.sub, expiresAt: new Date(parsed.data.exp * 1000) };
+  return { organizationId: parsed.data.org, ledgerId: parsed.data.sub, generation: parsed.data.gen ?? 1, expiresAt: new Date(parsed.data.exp * 1000) };
 }

@@ -1,7 +1,7 @@
 import type { Principal } from "../auth/principal";
 import { settings } from "../config";
 import type { EventText } from "../storage/event-record";
-import { ledgerOfLink, preferencesLink, proofOf, type ConfirmationContext, type PreferencesLink } from "./double-opt-in";
+import { ledgerOfLink, preferencesLink, proofOf, scopeOf, type ConfirmationContext, type PreferencesLink } from "./double-opt-in";
 import { FieldRefused, LinkRefused, NoHistory } from "./errors";
 import { exportHistory } from "./export";
 import type { PreferencesClaims } from "./link-token";
@@ -46,14 +46,14 @@ export type PreferencesContext = ConfirmationContext & { gpc: boolean };
  */
 export async function createPreferencesLink(env: Env, principal: Principal, identifier: string, requestOrigin: string, lang?: Language): Promise<PreferencesLink> {
   const { key, id, stub } = ledgerFor(env, principal.organizationId, identifier);
-  const { total } = await stub.list(key, { limit: 1, offset: 0 });
-  if (total === 0) throw new NoHistory();
-  return preferencesLink(settings(env), { organizationId: principal.organizationId, ledgerId: id.toString() }, requestOrigin, { lang });
+  const generation = await stub.generationOf(key);
+  if (generation === null) throw new NoHistory();
+  return preferencesLink(settings(env), { organizationId: principal.organizationId, ledgerId: id.toString(), generation }, requestOrigin, { lang });
 }
 
 /** The identifier whose history a verified link names; a ledger of no history in its organization makes the link as good as forged. */
 async function identifierOfLink(env: Env, claims: PreferencesClaims): Promise<string> {
-  const identifier = await ledgerOfLink(env, claims).identifierOf(claims.organizationId);
+  const identifier = await ledgerOfLink(env, claims).identifierOf(scopeOf(claims));
   // The ledger must be the one the identifier's name leads to (it is, unless the identifier key changed).
   if (identifier === null || ledgerFor(env, claims.organizationId, identifier).id.toString() !== claims.ledgerId) {
     throw new LinkRefused("invalid", claims.organizationId);

@@ -211,4 +211,25 @@ describe("DELETE /v1/consent/{identifier} (eraseConsentHistory)", { timeout: 30_
     expect(await (await importIt()).json<any>()).toMatchObject({ stored: 0, duplicates: 1 });
     expect((await list(identifier).then((r) => r.json<any>())).total).toBe(0);
   });
+
+  it("leaves the links mailed before it dead, even once the person has a new history", async () => {
+    const identifier = `linked-${crypto.randomUUID()}@example.com`;
+    const links = await (await postJson("/v1/consent/double-opt-in", { topic: "T", identifier })).json<any>();
+    expect((await call(new URL(links.preferences_url).pathname)).status).toBe(200);
+    await erase(identifier);
+    // The same person asks again: seq 1 of a new chain is a request on the same topic, as the old link's was.
+    const fresh = await (await postJson("/v1/consent/double-opt-in", { topic: "T", identifier })).json<any>();
+    expect(fresh.event.seq).toBe(1);
+    for (const url of [links.opt_in_url, links.opt_out_url, links.preferences_url]) {
+      expect((await call(new URL(url).pathname)).status, url).toBe(400);
+    }
+    const confirm = await call(new URL(links.opt_in_url).pathname, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: "" });
+    expect(confirm.status).toBe(400);
+    expect((await list(identifier).then((r) => r.json<any>())).total).toBe(1);
+    // The new links reach the new history.
+    expect((await call(new URL(fresh.opt_in_url).pathname)).status).toBe(200);
+    expect((await call(new URL(fresh.preferences_url).pathname)).status).toBe(200);
+    const created = await (await call(`/v1/consent/${identifier}/preferences-link`, { method: "POST", headers: { Authorization: basic("acme") } })).json<any>();
+    expect((await call(new URL(created.preferences_url).pathname)).status).toBe(200);
+  });
 });

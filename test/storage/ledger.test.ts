@@ -263,8 +263,8 @@ describe("reads leave nothing behind", () => {
     const identifier = uniqueEmail("never-seen");
     const { stub, key } = await ledgerOf(ORG, identifier);
     expect((await list(identifier)).status).toBe(200);
-    expect(await stub.optInStatus(ORG, 1, "T")).toEqual({ status: "unknown" });
-    expect(await stub.optOutStatus(ORG, "T")).toEqual({ status: "unknown" });
+    expect(await stub.optInStatus({ organizationId: ORG, generation: 1 }, 1, "T")).toEqual({ status: "unknown" });
+    expect(await stub.optOutStatus({ organizationId: ORG, generation: 1 }, "T")).toEqual({ status: "unknown" });
     expect(await stub.pendingCount()).toBe(0);
     expect(await written(stub)).toEqual({ tables: [], entries: [] });
     expect(await written(env.IDENTIFIER_LEDGER.get(env.IDENTIFIER_LEDGER.idFromName(JSON.stringify([key.organizationId, key.identifier]))))).toEqual({ tables: [], entries: [] });

@@ -52,6 +52,15 @@ export interface Appending {
   eventId?: string | null;
 }
 
+/**
+ * What a link may reach: its organization's history, of the generation it was signed for (1 until
+ * the first erasure), so a link mailed before an erasure never reaches the history after it.
+ */
+export interface LinkScope {
+  organizationId: string;
+  generation: number;
+}
+
 /** What a link adds to the event it records: its source, its evidence (meta as JSON text) and how it was recorded. */
 export type Proof = Pick<EventText, "proof"> & { source: string; meta: string };
 
@@ -244,40 +253,47 @@ export class IdentifierLedger extends DurableObject<Env> {
     return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#history.at(seq) : null;
   }
 
-  /** Whose history this is, if it is one of `organizationId` (a preference page link names only the ledger). Changes nothing. */
-  identifierOf(organizationId: string): string | null | Promise<string | null> {
-    if (this.#movedTo) return this.#successor().identifierOf(organizationId);
-    return this.#owns(this.#owner, organizationId) ? this.#owner.identifier : null;
+  /** Whose history this is, if a link of `scope` may reach it (a preference page link names only the ledger). Changes nothing. */
+  identifierOf(scope: LinkScope): string | null | Promise<string | null> {
+    if (this.#movedTo) return this.#successor().identifierOf(scope);
+    return this.#reaches(scope) ? this.#owner!.identifier : null;
+  }
+
+  /** The generation a link to this history is signed for, or null when it has no history to link to. Changes nothing. */
+  async generationOf(key: LedgerAddress): Promise<number | null> {
+    if (this.#movedTo) return this.#successor().generationOf(key);
+    if (!this.#owner && !this.#adoptionChecked) await this.#adopt(key);
+    return this.#owns(this.#owner, key.organizationId, key.identifier) ? this.#generation : null;
   }
 
   /** Where the double opt-in request `requestSequence` on `topic` stands. Changes nothing. */
-  optInStatus(organizationId: string, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
-    if (this.#movedTo) return this.#successor().optInStatus(organizationId, requestSequence, topic);
-    return this.#asOwnerOf(organizationId, () => ({ status: optInStatus(this.ctx.storage.sql, requestSequence, topic) }));
+  optInStatus(scope: LinkScope, requestSequence: number, topic: string): LinkView<OptInStatus> | Promise<LinkView<OptInStatus>> {
+    if (this.#movedTo) return this.#successor().optInStatus(scope, requestSequence, topic);
+    return this.#asOwnerOf(scope, () => ({ status: optInStatus(this.ctx.storage.sql, requestSequence, topic) }));
   }
 
   /**
    * Records DOUBLE_OPT_IN for a pending request, atomically with the check: a request is confirmed
    * at most once, and never after a later OPT_OUT on its topic.
    */
-  confirmOptIn(organizationId: string, requestSequence: number, topic: string, proof: Proof): Promise<LinkView<OptInStatus>> {
-    if (this.#movedTo) return this.#successor().confirmOptIn(organizationId, requestSequence, topic, proof);
-    return this.#appendUnless(organizationId, () => {
+  confirmOptIn(scope: LinkScope, requestSequence: number, topic: string, proof: Proof): Promise<LinkView<OptInStatus>> {
+    if (this.#movedTo) return this.#successor().confirmOptIn(scope, requestSequence, topic, proof);
+    return this.#appendUnless(scope, () => {
       const status = optInStatus(this.ctx.storage.sql, requestSequence, topic);
       return status === "pending" ? { status: "confirmed" as const, append: { type: "DOUBLE_OPT_IN", topic, ...proof } } : { status };
     });
   }
 
   /** Whether the identifier is currently opted out of `topic`. Changes nothing. */
-  optOutStatus(organizationId: string, topic: string): LinkView<OptOutStatus> | Promise<LinkView<OptOutStatus>> {
-    if (this.#movedTo) return this.#successor().optOutStatus(organizationId, topic);
-    return this.#asOwnerOf(organizationId, () => ({ status: optOutStatus(this.ctx.storage.sql, topic) }));
+  optOutStatus(scope: LinkScope, topic: string): LinkView<OptOutStatus> | Promise<LinkView<OptOutStatus>> {
+    if (this.#movedTo) return this.#successor().optOutStatus(scope, topic);
+    return this.#asOwnerOf(scope, () => ({ status: optOutStatus(this.ctx.storage.sql, topic) }));
   }
 
   /** Records OPT_OUT unless the latest consent event on `topic` already is one (links get clicked twice). */
-  optOut(organizationId: string, topic: string, proof: Proof): Promise<LinkView<OptOutStatus>> {
-    if (this.#movedTo) return this.#successor().optOut(organizationId, topic, proof);
-    return this.#appendUnless(organizationId, () =>
+  optOut(scope: LinkScope, topic: string, proof: Proof): Promise<LinkView<OptOutStatus>> {
+    if (this.#movedTo) return this.#successor().optOut(scope, topic, proof);
+    return this.#appendUnless(scope, () =>
       optOutStatus(this.ctx.storage.sql, topic) === "unsubscribed"
         ? { status: "unsubscribed" as const }
         : { status: "unsubscribed" as const, append: { type: "OPT_OUT", topic, ...proof } },
@@ -554,9 +570,9 @@ export class IdentifierLedger extends DurableObject<Env> {
    * Checks and appends in one synchronous transaction, so no other request can slip in between:
    * `decide` answers the status and, if the link should record something, the event to append.
    */
-  async #appendUnless<S extends string>(organizationId: string, decide: () => { status: S; append?: EventText }): Promise<LinkView<S | "unknown">> {
+  async #appendUnless<S extends string>(scope: LinkScope, decide: () => { status: S; append?: EventText }): Promise<LinkView<S | "unknown">> {
     const view = this.ctx.storage.transactionSync(() =>
-      this.#asOwnerOf(organizationId, (owner): LinkView<S> => {
+      this.#asOwnerOf(scope, (owner): LinkView<S> => {
         const { status, append } = decide();
         return append ? { status, appended: this.#appendNow(owner, append) } : { status };
       }),
@@ -568,9 +584,13 @@ export class IdentifierLedger extends DurableObject<Env> {
     return view;
   }
 
-  /** Runs `action` for a link of `organizationId`; a ledger of another organization (or none) is "unknown". */
-  #asOwnerOf<S>(organizationId: string, action: (owner: Owner) => LinkView<S>): LinkView<S | "unknown"> {
-    const owner = this.#owner;
-    return this.#owns(owner, organizationId) ? { ...action(owner), identifier: owner.identifier } : { status: "unknown" };
+  /** Runs `action` for a link of `scope`; a ledger of another organization, of another generation (erased since), or of none is "unknown". */
+  #asOwnerOf<S>(scope: LinkScope, action: (owner: Owner) => LinkView<S>): LinkView<S | "unknown"> {
+    return this.#reaches(scope) ? { ...action(this.#owner!), identifier: this.#owner!.identifier } : { status: "unknown" };
+  }
+
+  /** Whether a link of `scope` reaches this history: its organization's, and not erased since the link was signed. */
+  #reaches({ organizationId, generation }: LinkScope): boolean {
+    return this.#owns(this.#owner, organizationId) && generation === this.#generation;
   }
 }
