@@ -25,8 +25,12 @@ describe("signed links", () => {
     expect(await verifyLink(token, "opt-in", ring, { now })).toEqual({
       ...claims,
       redirectUrl: "https://www.acme.example/thanks",
+      generation: 1,
       expiresAt,
     });
+    // A later generation of the history (after an erasure) is bound too.
+    const later = await signLink({ ...claims, generation: 3 }, ring, { ttlSeconds: 30 * DAY, now });
+    expect((await verifyLink(later.token, "opt-in", ring, { now })).generation).toBe(3);
     // The identifier is not in the link, only the ledger id derived from it.
     expect(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).not.toContain("@");
   });
