@@ -97,7 +97,6 @@ export async function consumeFeedBatch(batch: MessageBatch<FeedEntry>, env: Env,
       ...messages.flatMap(({ body: e }) => [
         db
           .prepare(webhooks.wants(e) ? INSERT_IN_ORDER_RETURNING : INSERT_IN_ORDER)
-          // `?? null`: a message sent by a worker from before occurred_at lacks the field.
           .bind(...insertArgs(e)),
         db
           .prepare(e.type === "DOUBLE_OPT_IN_REQUESTED" ? UPSERT_REQUEST : UPSERT_DECISION)
