@@ -5,7 +5,10 @@ import { consumeFeedBatch } from "../../src/storage/feed/consumer";
 import type { FeedEntry } from "../../src/storage/event-record";
 import type { IdentifierLedger } from "../../src/storage/ledger/identifier-ledger";
 import { idempotencyRecordFor } from "../../src/storage/idempotency/address";
-import { basic, call, list, postJson, publish } from "../helpers/gateway";
+import { createWebhook } from "../../src/webhooks/service";
+import type { WebhookMessage } from "../../src/storage/webhooks/messages";
+import { basic, call, hs256, list, postJson, publish } from "../helpers/gateway";
+import { callWith } from "../helpers/limits";
 import { fedRows, ledgerOf } from "../helpers/ledger";
 
 const FED = { timeout: 10_000 };
@@ -231,5 +234,26 @@ describe("DELETE /v1/consent/{identifier} (eraseConsentHistory)", { timeout: 30_
     expect((await call(new URL(fresh.preferences_url).pathname)).status).toBe(200);
     const created = await (await call(`/v1/consent/${identifier}/preferences-link`, { method: "POST", headers: { Authorization: basic("acme") } })).json<any>();
     expect((await call(new URL(created.preferences_url).pathname)).status).toBe(200);
+  });
+
+  it("tells the organization's webhook endpoints, so the systems behind the gateway erase too", async () => {
+    const organizationId = `org-erase-${crypto.randomUUID()}`;
+    const principal = { organizationId, scopes: new Set(["webhooks:manage"] as const), subject: "test", scheme: "basic" as const };
+    const token = await hs256({ organization_id: organizationId, sub: "dpo", scope: "consent:write consent:erase" });
+    const identifier = `Told-${crypto.randomUUID()}@Example.com`;
+    expect((await publish({ type: "OPT_IN", topic: "T", identifier }, token)).status).toBe(201);
+    // The endpoint comes once the event is in the feed: only the erasure is for it.
+    await vi.waitFor(async () => expect(await fedRows(organizationId, identifier.toLowerCase())).toHaveLength(1), FED);
+    const endpoint = await createWebhook(env, principal, { url: "https://crm.example.com/hooks" });
+    const sent: WebhookMessage[] = [];
+    const queue = { async send(body: WebhookMessage) { sent.push(body); }, async sendBatch(messages: Iterable<MessageSendRequest<WebhookMessage>>) { for (const m of messages) sent.push(m.body); } };
+    const response = await callWith({ WEBHOOK_QUEUE: queue as unknown as Queue<WebhookMessage> }, `/v1/consent/${encodeURIComponent(identifier)}`, {
+      method: "DELETE",
+      headers: { "Content-Type": "application/json", Authorization: token },
+      body: JSON.stringify({ reason: "GDPR Art. 17 request" }),
+    });
+    expect(response.status).toBe(200);
+    const { erased_at } = await response.json<any>();
+    expect(sent).toEqual([expect.objectContaining({ type: "consent.erased", organizationId, endpointId: endpoint.id, identifier: identifier.toLowerCase(), erasedAt: erased_at })]);
   });
 });
