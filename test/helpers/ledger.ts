@@ -56,19 +56,19 @@ export function flakyD1(real: D1Database, fault: { failing: boolean; attempts: n
 }
 
 /** A queue that keeps what is sent to it (or refuses, while `refusing`), instead of delivering it. */
-export function capturingQueue(options: { refusing?: boolean } = {}) {
-  const sent: FeedEntry[] = [];
+export function capturingQueue<T = FeedEntry>(options: { refusing?: boolean } = {}) {
+  const sent: T[] = [];
   const queue = {
     refusing: options.refusing ?? false,
-    async send(body: FeedEntry) {
+    async send(body: T) {
       await queue.sendBatch([{ body }]);
     },
-    async sendBatch(messages: Iterable<MessageSendRequest<FeedEntry>>) {
+    async sendBatch(messages: Iterable<MessageSendRequest<T>>) {
       if (queue.refusing) throw new Error("the queue refuses sends (injected fault)");
       for (const message of messages) sent.push(message.body);
     },
   };
-  return { sent, queue, binding: queue as unknown as Queue<FeedEntry> };
+  return { sent, queue, binding: queue as unknown as Queue<T> };
 }
 
 /** Publishes through the app with some bindings replaced (e.g. the feed queue), waiting for its background work. */

@@ -9,7 +9,7 @@ import { createWebhook } from "../../src/webhooks/service";
 import type { WebhookMessage } from "../../src/storage/webhooks/messages";
 import { basic, call, hs256, list, postJson, publish } from "../helpers/gateway";
 import { callWith } from "../helpers/limits";
-import { fedRows, ledgerOf } from "../helpers/ledger";
+import { capturingQueue, fedRows, ledgerOf } from "../helpers/ledger";
 
 const FED = { timeout: 10_000 };
 const DPO = basic("acme-dpo");
@@ -245,9 +245,8 @@ describe("DELETE /v1/consent/{identifier} (eraseConsentHistory)", { timeout: 30_
     // The endpoint comes once the event is in the feed: only the erasure is for it.
     await vi.waitFor(async () => expect(await fedRows(organizationId, identifier.toLowerCase())).toHaveLength(1), FED);
     const endpoint = await createWebhook(env, principal, { url: "https://crm.example.com/hooks" });
-    const sent: WebhookMessage[] = [];
-    const queue = { async send(body: WebhookMessage) { sent.push(body); }, async sendBatch(messages: Iterable<MessageSendRequest<WebhookMessage>>) { for (const m of messages) sent.push(m.body); } };
-    const response = await callWith({ WEBHOOK_QUEUE: queue as unknown as Queue<WebhookMessage> }, `/v1/consent/${encodeURIComponent(identifier)}`, {
+    const { sent, binding } = capturingQueue<WebhookMessage>();
+    const response = await callWith({ WEBHOOK_QUEUE: binding }, `/v1/consent/${encodeURIComponent(identifier)}`, {
       method: "DELETE",
       headers: { "Content-Type": "application/json", Authorization: token },
       body: JSON.stringify({ reason: "GDPR Art. 17 request" }),

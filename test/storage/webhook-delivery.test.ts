@@ -15,22 +15,14 @@ import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS, WEBHOOK_QUEUE_NAME, type WebhookMes
 import { createWebhook, listWebhookDeliveries, rotateWebhookSecret } from "../../src/webhooks/service";
 import { captureConsole } from "../helpers/console";
 import { uniqueEmail } from "../helpers/gateway";
-import { batchOf, ledgerOf } from "../helpers/ledger";
+import { batchOf, capturingQueue, ledgerOf } from "../helpers/ledger";
 
 /** A fresh organization per test: no other test's endpoints or events. */
 const organization = (): Principal => ({ organizationId: `org-wh-${crypto.randomUUID()}`, scopes: new Set(["webhooks:manage"]), subject: "test", scheme: "basic" });
 
 /** A queue that keeps what is sent to it instead of delivering it. */
-function capturingQueue() {
-  const sent: WebhookMessage[] = [];
-  const binding = {
-    async send(body: WebhookMessage) {
-      sent.push(body);
-    },
-    async sendBatch(messages: Iterable<MessageSendRequest<WebhookMessage>>) {
-      for (const message of messages) sent.push(message.body);
-    },
-  } as unknown as Queue<WebhookMessage>;
+function webhookQueue() {
+  const { sent, binding } = capturingQueue<WebhookMessage>();
   return { sent, env: { ...env, WEBHOOK_QUEUE: binding } as Env };
 }
 
@@ -57,7 +49,7 @@ async function entries(principal: Principal, events: { type: string; topic: stri
 }
 
 /** Feeds entries through the real feed consumer, capturing the webhook messages it queues. */
-async function feed(list: FeedEntry[], queue = capturingQueue()) {
+async function feed(list: FeedEntry[], queue = webhookQueue()) {
   await consumeFeedBatch(batchOf(list), queue.env);
   return queue.sent;
 }
@@ -148,7 +140,7 @@ describe("which endpoints get an event", () => {
     const erasures = await createWebhook(env, acme, { url: "https://erasures.example.com/", types: ["consent.erased"] });
     await createWebhook(env, acme, { url: "https://ins.example.com/", types: ["OPT_IN"] });
     await createWebhook(env, organization(), { url: "https://other.example.com/" });
-    const queue = capturingQueue();
+    const queue = webhookQueue();
     await announceErasure(queue.env, acme.organizationId, { identifier: "gone@example.com", erased_at: "2026-12-01T10:00:00.000Z" });
     expect(queue.sent.map((m) => m.endpointId).sort()).toEqual([all.id, erasures.id].sort());
     const { received, send } = receiver(200);

@@ -4,8 +4,6 @@
  * and the chain's links stay, so the company can still prove what it honoured and the stub's chain
  * still verifies (src/consent/verification.ts accepts an erased value: only its commitment is left).
  */
-import type { EventRecord } from "../event-record";
-
 /** Who erased a history, when and why, and which generation of it the erasure closed. */
 export interface ErasureRecord {
   generation: number;
@@ -13,7 +11,7 @@ export interface ErasureRecord {
   erasedBy: string;
   reason: string;
   /** The idempotency records (Durable Object ids) whose kept answers named the erased events: they are made to forget. */
-  idempotencyRecords?: string[];
+  idempotencyRecords: string[];
 }
 
 /** One event of a stub, as the erasure answers it. */
@@ -73,17 +71,6 @@ export function moveToStub(sql: SqlStorage, generation: number, hashEventId: (ev
 export function stubOf(sql: SqlStorage, generation: number): StubEvent[] {
   return sql
     .exec<StubEvent>("SELECT sequence AS seq, type, topic, created_at, hash FROM erased_events WHERE generation = ? ORDER BY sequence", generation)
-    .toArray();
-}
-
-/** The stub of generation `generation` as records (no personal field left), for verifying its chain. */
-export function stubRecords(sql: SqlStorage, generation: number): EventRecord[] {
-  return sql
-    .exec<EventRecord>(
-      `SELECT sequence, type, topic, NULL AS source, NULL AS meta, created_at AS createdAt, occurred_at AS occurredAt, hash, prev_hash AS prevHash, commitments, proof
-       FROM erased_events WHERE generation = ? ORDER BY sequence`,
-      generation,
-    )
     .toArray();
 }
 

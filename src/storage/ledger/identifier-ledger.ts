@@ -21,7 +21,6 @@ export type { ErasureRecord, StubEvent } from "./erasure";
 export interface Erasure extends ErasureRecord {
   identifierHash: string;
   stub: StubEvent[];
-  idempotencyRecords: string[];
 }
 
 /** The feed's part of the latest erasure, until D1 has taken it (FeedErasure). */
@@ -427,7 +426,7 @@ export class IdentifierLedger extends DurableObject<Env> {
   }
 
   #erasureOf(record: ErasureRecord, identifierHash: string): Erasure {
-    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation), idempotencyRecords: record.idempotencyRecords ?? [] };
+    return { ...record, identifierHash, stub: stubOf(this.ctx.storage.sql, record.generation) };
   }
 
   /** Hands the latest erasure to D1, unless it has it already; a failure is logged, and the armed alarm tries again. */
